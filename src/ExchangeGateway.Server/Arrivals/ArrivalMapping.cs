@@ -1,0 +1,61 @@
+using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Storage;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+
+namespace ExchangeGateway.Server.Arrivals;
+
+/// <summary>Between stored rows and contract messages.</summary>
+internal static class ArrivalMapping
+{
+    public static ArrivalDetails DetailsOf(ArrivalEntity arrival) => ArrivalDetails.Parser.ParseFrom(arrival.Details);
+
+    public static Arrival ToContract(ArrivalEntity arrival, bool withHistory)
+    {
+        var details = DetailsOf(arrival);
+        var result = new Arrival
+        {
+            ArrivalId = arrival.Id,
+            Details = details,
+            State = (ArrivalState)arrival.State,
+            AnnouncedBy = arrival.AnnouncedBy,
+            AnnouncedAt = ToTimestamp(arrival.AnnouncedAt),
+            AcknowledgedAt = ToTimestamp(arrival.AcknowledgedAt),
+            DepartedAt = ToTimestamp(arrival.DepartedAt),
+            ArrivedAt = ToTimestamp(arrival.ArrivedAt),
+            CancelledAt = ToTimestamp(arrival.CancelledAt),
+            CancellationReason = arrival.CancellationReason ?? "",
+            Version = arrival.Version,
+        };
+        result.Travellers.AddRange(arrival.Travellers.OrderBy(t => t.Position).Select(ToContract));
+        if (withHistory)
+        {
+            result.History.AddRange(arrival.History.OrderBy(h => h.Id).Select(h => new HistoryEntry
+            {
+                Time = ToTimestamp(h.At),
+                Actor = h.Actor,
+                Action = h.Action,
+                Description = h.Description,
+            }));
+        }
+        return result;
+    }
+
+    public static TravellerStatus ToContract(TravellerEntity traveller) => new()
+    {
+        VNumber = traveller.VNumber,
+        RegistrationStatus = (RegistrationStatus)traveller.RegistrationStatus,
+        RegisteredOn = ToDate(traveller.RegisteredOn),
+        RefusalReason = traveller.RefusalReason ?? "",
+        Bsn = traveller.Bsn ?? "",
+        ANumber = traveller.ANumber ?? "",
+        BsnAssignedAt = ToTimestamp(traveller.BsnAssignedAt),
+    };
+
+    public static byte[] Serialize(ArrivalDetails details) => details.ToByteArray();
+
+    public static Date? ToDate(DateOnly? date) => date is { } d ? new Date { Year = d.Year, Month = d.Month, Day = d.Day } : null;
+
+    public static Timestamp? ToTimestamp(DateTime? time) =>
+        time is { } t ? Timestamp.FromDateTime(DateTime.SpecifyKind(t, DateTimeKind.Utc)) : null;
+}

@@ -1,0 +1,137 @@
+using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Errors;
+using ExchangeGateway.Server.Hosting;
+using ExchangeGateway.Server.Identity;
+using ExchangeGateway.Server.Storage;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace ExchangeGateway.Server.Feed;
+
+/// <summary>NoticeFeed.Subscribe: one bidirectional stream on the caller's own feed.</summary>
+internal sealed class NoticeFeedGrpcService(
+    FeedHub hub,
+    Acknowledgements acknowledgements,
+    GatewayStore store,
+    IOptions<GatewayOptions> options) : NoticeFeed.NoticeFeedBase
+{
+    private const int MaxSequencesPerAcknowledge = 10_000;
+
+    public override async Task Subscribe(IAsyncStreamReader<SubscribeRequest> requestStream, IServerStreamWriter<SubscribeResponse> responseStream, ServerCallContext context)
+    {
+        var caller = CallerInterceptor.CallerOf(context);
+        var cancellationToken = context.CancellationToken;
+        if (!await requestStream.MoveNext(cancellationToken))
+        {
+            return;
+        }
+        if (requestStream.Current.ActionCase != SubscribeRequest.ActionOneofCase.Open)
+        {
+            throw GatewayErrors.InvalidArgument("open", "the first message on a stream must be 'open'");
+        }
+        var open = requestStream.Current.Open;
+        var feed = ChooseFeed(caller, open.MunicipalityCode);
+        var window = open.MaxUnacknowledged == 0
+            ? options.Value.DefaultStreamWindow
+            : (int)Math.Min(open.MaxUnacknowledged, (uint)options.Value.MaxStreamWindow);
+
+        var (head, unacknowledged) = await store.ReadAsync(async (db, token) =>
+        {
+            var head = await db.Feeds.Where(f => f.Id == feed).Select(f => f.HeadSequence).FirstOrDefaultAsync(token);
+            var count = await db.Notices.CountAsync(n => n.FeedId == feed && n.AcknowledgedAt == null, token);
+            return (head, count);
+        }, cancellationToken);
+        if (open.FromSequence > (ulong)long.MaxValue)
+        {
+            throw GatewayErrors.InvalidArgument("open.from_sequence", "is out of range");
+        }
+
+        var dispatcher = hub.Dispatcher(feed);
+        var stream = dispatcher.Attach(window, (long)open.FromSequence);
+        try
+        {
+            await responseStream.WriteAsync(new SubscribeResponse
+            {
+                Opened = new FeedOpened
+                {
+                    Feed = feed,
+                    HeadSequence = (ulong)head,
+                    MaxUnacknowledged = (uint)window,
+                    UnacknowledgedCount = (ulong)unacknowledged,
+                },
+            }, cancellationToken);
+            var writer = WriteAsync(stream, responseStream, cancellationToken);
+            var reader = ReadAsync(caller, feed, dispatcher, stream, requestStream, cancellationToken);
+            // Whichever ends first ends the call: the client closing its side, the connection dropping,
+            // or a bad message from the client.
+            await await Task.WhenAny(reader, writer);
+        }
+        finally
+        {
+            dispatcher.Detach(stream);
+        }
+    }
+
+    private async Task ReadAsync(Caller caller, string feed, FeedDispatcher dispatcher, FeedStream stream,
+        IAsyncStreamReader<SubscribeRequest> requestStream, CancellationToken cancellationToken)
+    {
+        while (await requestStream.MoveNext(cancellationToken))
+        {
+            var message = requestStream.Current;
+            if (message.ActionCase != SubscribeRequest.ActionOneofCase.Acknowledge)
+            {
+                throw GatewayErrors.InvalidArgument("open", "'open' is only allowed as the first message");
+            }
+            var sequences = message.Acknowledge.Sequences;
+            if (sequences.Count == 0)
+            {
+                continue;
+            }
+            if (sequences.Count > MaxSequencesPerAcknowledge)
+            {
+                throw GatewayErrors.InvalidArgument("acknowledge.sequences", $"must hold at most {MaxSequencesPerAcknowledge} sequences per message");
+            }
+            if (sequences.Any(s => s == 0 || s > long.MaxValue))
+            {
+                throw GatewayErrors.InvalidArgument("acknowledge.sequences", "sequences start at 1");
+            }
+            var confirmed = await acknowledgements.AcknowledgeAsync(caller, feed, [.. sequences.Select(s => (long)s)], cancellationToken);
+            dispatcher.OnAcknowledged(confirmed.Sequences.Select(s => (long)s), stream);
+            stream.Send(new SubscribeResponse { Acknowledged = confirmed });
+        }
+    }
+
+    private static async Task WriteAsync(FeedStream stream, IServerStreamWriter<SubscribeResponse> responseStream, CancellationToken cancellationToken)
+    {
+        await foreach (var message in stream.Outgoing.ReadAllAsync(cancellationToken))
+        {
+            await responseStream.WriteAsync(message, cancellationToken);
+        }
+    }
+
+    /// <summary>The caller's own feed; a municipal organisation serving several codes names one.</summary>
+    private static string ChooseFeed(Caller caller, string municipalityCode)
+    {
+        var organisation = caller.Organisation;
+        if (organisation.Role != OrganisationRole.Municipality)
+        {
+            if (municipalityCode.Length > 0)
+            {
+                throw GatewayErrors.InvalidArgument("open.municipality_code", "must be empty: only municipal organisations have municipality feeds");
+            }
+            return organisation.Feeds.Single();
+        }
+        if (municipalityCode.Length == 0)
+        {
+            return organisation.MunicipalityCodes.Count == 1
+                ? FeedNames.Municipality(organisation.MunicipalityCodes[0])
+                : throw GatewayErrors.InvalidArgument("open.municipality_code", "is required: your organisation serves several municipality codes");
+        }
+        if (!organisation.Serves(municipalityCode))
+        {
+            throw GatewayErrors.PermissionDenied("NOT_YOUR_FEED", "Your organisation does not serve this municipality code; you can only open your own feed.");
+        }
+        return FeedNames.Municipality(municipalityCode);
+    }
+}

@@ -1,0 +1,49 @@
+using ExchangeGateway.Server.Storage;
+
+namespace ExchangeGateway.Server.Hosting;
+
+/// <summary>The gateway's settings (configuration section <c>Gateway</c>). Every default is documented
+/// in the README.</summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "Gateway";
+
+    /// <summary>How long a request_id is remembered per organisation (Digikoppeling's duplicate-id retention).</summary>
+    public TimeSpan RequestIdRetention { get; set; } = TimeSpan.FromDays(5);
+
+    /// <summary>Most travellers one arrival may list.</summary>
+    public int MaxTravellersPerArrival { get; set; } = 25;
+
+    /// <summary>Unacknowledged notices per stream when the subscriber asks for no particular number.</summary>
+    public int DefaultStreamWindow { get; set; } = 100;
+
+    /// <summary>Most unacknowledged notices per stream, whatever the subscriber asks for.</summary>
+    public int MaxStreamWindow { get; set; } = 1000;
+
+    /// <summary>A notice sent on a stream and not acknowledged within this time is sent again.</summary>
+    public TimeSpan RedeliveryTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>RvIG table 33 as CSV; defaults to the copy shipped with the gateway.</summary>
+    public string MunicipalityTablePath { get; set; } = Path.Combine(AppContext.BaseDirectory, "data", "gemeententabel.csv");
+
+    /// <summary>The organisation registry (OIN to organisation), JSON.</summary>
+    public string? OrganisationRegistryPath { get; set; }
+
+    public TlsOptions Tls { get; set; } = new();
+
+    public StorageOptions Storage { get; set; } = new();
+}
+
+/// <summary>Mutual TLS material, as PEM files.</summary>
+public sealed class TlsOptions
+{
+    /// <summary>The server's certificate (PEM), with intermediates after it where there are any.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The server's private key (PEM).</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>The CA certificates (PEM, one or more) that client certificates must chain to. The
+    /// machine's trust store is never used.</summary>
+    public string? TrustAnchorsPath { get; set; }
+}

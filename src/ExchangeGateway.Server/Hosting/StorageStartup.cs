@@ -1,0 +1,21 @@
+using ExchangeGateway.Server.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ExchangeGateway.Server.Hosting;
+
+/// <summary>Creates or migrates the schema before the server takes calls (hosted services start
+/// before Kestrel listens).</summary>
+internal sealed partial class StorageStartup(GatewayDbContextFactory contexts, ILogger<StorageStartup> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await contexts.MigrateAsync(cancellationToken);
+        LogReady(logger, contexts.Provider);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Storage ready ({Provider}); schema migrated.")]
+    private static partial void LogReady(ILogger logger, StorageProvider provider);
+}

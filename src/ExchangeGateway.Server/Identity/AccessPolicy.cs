@@ -1,0 +1,45 @@
+using System.Collections.Frozen;
+using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Storage;
+
+namespace ExchangeGateway.Server.Identity;
+
+/// <summary>Who may call what: the one place that decides. A method a role may never call is
+/// PERMISSION_DENIED before any work is done; whether the caller may see a particular arrival is
+/// <see cref="CanSee"/>, and an arrival it may not see is answered as if it did not exist.</summary>
+internal static class AccessPolicy
+{
+    private static readonly OrganisationRole[] Everyone =
+        [OrganisationRole.Coa, OrganisationRole.Ind, OrganisationRole.ChainCoordination, OrganisationRole.Municipality];
+
+    public static readonly FrozenDictionary<string, OrganisationRole[]> Methods = new Dictionary<string, OrganisationRole[]>
+    {
+        [Method(ArrivalService.Descriptor, "AnnounceArrival")] = [OrganisationRole.Coa],
+        [Method(ArrivalService.Descriptor, "AmendArrival")] = [OrganisationRole.Coa],
+        [Method(ArrivalService.Descriptor, "CancelArrival")] = [OrganisationRole.Coa],
+        [Method(ArrivalService.Descriptor, "ReportDeparture")] = [OrganisationRole.Coa],
+        [Method(ArrivalService.Descriptor, "ReportTravellersArrived")] = [OrganisationRole.Coa],
+        [Method(ArrivalService.Descriptor, "GetArrival")] = [OrganisationRole.Coa, OrganisationRole.Municipality, OrganisationRole.ChainCoordination],
+        [Method(ArrivalService.Descriptor, "ListArrivals")] = [OrganisationRole.Coa, OrganisationRole.Municipality, OrganisationRole.ChainCoordination],
+        [Method(MunicipalityService.Descriptor, "ReportRegistration")] = [OrganisationRole.Municipality],
+        [Method(MunicipalityService.Descriptor, "ReportBsnAssigned")] = [OrganisationRole.Municipality],
+        [Method(IndService.Descriptor, "LookupTraveller")] = [OrganisationRole.Ind],
+        [Method(NoticeFeed.Descriptor, "Subscribe")] = Everyone,
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>Whether <paramref name="role"/> may call <paramref name="method"/> (a gRPC path,
+    /// "/exchange.v1.ArrivalService/AnnounceArrival"). Unknown methods are allowed to nobody.</summary>
+    public static bool MayCall(string method, OrganisationRole role) =>
+        Methods.TryGetValue(method, out var roles) && roles.Contains(role);
+
+    /// <summary>Whether the caller may see this arrival at all.</summary>
+    public static bool CanSee(Caller caller, ArrivalEntity arrival) => caller.Organisation.Role switch
+    {
+        OrganisationRole.Coa or OrganisationRole.ChainCoordination => true,
+        OrganisationRole.Municipality => caller.Organisation.Serves(arrival.MunicipalityCode),
+        _ => false,
+    };
+
+    private static string Method(Google.Protobuf.Reflection.ServiceDescriptor service, string name) =>
+        $"/{service.FullName}/{name}";
+}

@@ -1,0 +1,47 @@
+using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Arrivals;
+using ExchangeGateway.Server.Errors;
+using ExchangeGateway.Server.Storage;
+using ExchangeGateway.Server.Validation;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+
+namespace ExchangeGateway.Server.Ind;
+
+/// <summary>IndService: the IND follows travellers by V-number.</summary>
+internal sealed class IndGrpcService(GatewayStore store) : IndService.IndServiceBase
+{
+    public override async Task<LookupTravellerResponse> LookupTraveller(LookupTravellerRequest request, ServerCallContext context)
+    {
+        var violations = new Violations();
+        violations.VNumber("v_number", request.VNumber);
+        violations.ThrowIfAny();
+
+        var vNumber = request.VNumber;
+        var rows = await store.ReadAsync((db, token) => (
+            from traveller in db.Travellers.AsNoTracking()
+            join arrival in db.Arrivals.AsNoTracking() on traveller.ArrivalId equals arrival.Id
+            where traveller.VNumber == vNumber
+            orderby arrival.Id descending
+            select new { traveller, arrival.Id, arrival.MunicipalityCode, arrival.State, arrival.AnnouncedAt, arrival.ExpectedArrivalDate })
+            .Take(50)
+            .ToListAsync(token), context.CancellationToken);
+        if (rows.Count == 0)
+        {
+            throw GatewayErrors.NotFound("exchange.v1.Traveller", vNumber, "No arrival names this V-number.");
+        }
+        var response = new LookupTravellerResponse();
+        response.Records.AddRange(rows.Select(row => new TravellerRecord
+        {
+            ArrivalId = row.Id,
+            MunicipalityCode = row.MunicipalityCode,
+            ArrivalState = (ArrivalState)row.State,
+            AnnouncedAt = ArrivalMapping.ToTimestamp(row.AnnouncedAt),
+            ExpectedArrivalDate = ArrivalMapping.ToDate(row.ExpectedArrivalDate),
+            RegistrationStatus = (RegistrationStatus)row.traveller.RegistrationStatus,
+            RegisteredOn = ArrivalMapping.ToDate(row.traveller.RegisteredOn),
+            Bsn = row.traveller.Bsn ?? "",
+        }));
+        return response;
+    }
+}

@@ -1,0 +1,13 @@
+namespace ExchangeGateway.Server.Rules;
+
+/// <summary>Calendar days as the chain counts them: in Europe/Amsterdam, from the gateway's
+/// <see cref="TimeProvider"/> so tests can move time.</summary>
+public static class AmsterdamCalendar
+{
+    public static readonly TimeZoneInfo Zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Amsterdam");
+
+    public static DateOnly Today(TimeProvider time) => DateOf(time.GetUtcNow());
+
+    public static DateOnly DateOf(DateTimeOffset instant) =>
+        DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, Zone).DateTime);
+}

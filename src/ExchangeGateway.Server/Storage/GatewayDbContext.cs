@@ -1,0 +1,94 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace ExchangeGateway.Server.Storage;
+
+/// <summary>The gateway's schema. Each storage provider derives its own context so that it can keep
+/// its own migrations (see <see cref="SqliteGatewayDbContext"/>, <see cref="SqlServerGatewayDbContext"/>).</summary>
+internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<ArrivalEntity> Arrivals => Set<ArrivalEntity>();
+    public DbSet<TravellerEntity> Travellers => Set<TravellerEntity>();
+    public DbSet<ArrivalHistoryEntity> ArrivalHistory => Set<ArrivalHistoryEntity>();
+    public DbSet<FeedEntity> Feeds => Set<FeedEntity>();
+    public DbSet<NoticeEntity> Notices => Set<NoticeEntity>();
+    public DbSet<IdempotencyEntity> IdempotencyRecords => Set<IdempotencyEntity>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<ArrivalEntity>(arrival =>
+        {
+            arrival.ToTable("Arrivals");
+            arrival.HasKey(a => a.Id);
+            arrival.Property(a => a.Id).HasMaxLength(36).IsUnicode(false);
+            arrival.Property(a => a.CaseReference).HasMaxLength(64);
+            arrival.Property(a => a.MunicipalityCode).HasMaxLength(4).IsUnicode(false);
+            arrival.Property(a => a.AnnouncedBy).HasMaxLength(64);
+            arrival.Property(a => a.CancellationReason).HasMaxLength(500);
+            arrival.Property(a => a.Version).IsConcurrencyToken();
+            arrival.HasIndex(a => new { a.MunicipalityCode, a.Id });
+            arrival.HasIndex(a => a.CaseReference);
+            arrival.HasMany(a => a.Travellers).WithOne().HasForeignKey(t => t.ArrivalId).OnDelete(DeleteBehavior.Cascade);
+            arrival.HasMany(a => a.History).WithOne().HasForeignKey(h => h.ArrivalId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<TravellerEntity>(traveller =>
+        {
+            traveller.ToTable("Travellers");
+            traveller.HasKey(t => new { t.ArrivalId, t.VNumber });
+            traveller.Property(t => t.ArrivalId).HasMaxLength(36).IsUnicode(false);
+            traveller.Property(t => t.VNumber).HasMaxLength(10).IsUnicode(false);
+            traveller.Property(t => t.Bsn).HasMaxLength(9).IsUnicode(false);
+            traveller.Property(t => t.ANumber).HasMaxLength(10).IsUnicode(false);
+            traveller.Property(t => t.RefusalReason).HasMaxLength(500);
+            traveller.HasIndex(t => t.VNumber);
+            traveller.HasIndex(t => t.Bsn);
+        });
+
+        modelBuilder.Entity<ArrivalHistoryEntity>(history =>
+        {
+            history.ToTable("ArrivalHistory");
+            history.HasKey(h => h.Id);
+            history.Property(h => h.ArrivalId).HasMaxLength(36).IsUnicode(false);
+            history.Property(h => h.Actor).HasMaxLength(64);
+            history.Property(h => h.Action).HasMaxLength(64);
+            history.Property(h => h.Description).HasMaxLength(500);
+            history.HasIndex(h => h.ArrivalId);
+        });
+
+        modelBuilder.Entity<FeedEntity>(feed =>
+        {
+            feed.ToTable("Feeds");
+            feed.HasKey(f => f.Id);
+            feed.Property(f => f.Id).HasMaxLength(32).IsUnicode(false);
+        });
+
+        modelBuilder.Entity<NoticeEntity>(notice =>
+        {
+            notice.ToTable("Notices");
+            notice.HasKey(n => new { n.FeedId, n.Sequence });
+            notice.Property(n => n.FeedId).HasMaxLength(32).IsUnicode(false);
+            notice.Property(n => n.NoticeId).HasMaxLength(36).IsUnicode(false);
+            notice.Property(n => n.Type).HasMaxLength(100).IsUnicode(false);
+            notice.Property(n => n.Subject).HasMaxLength(36).IsUnicode(false);
+            // Delivery reads "the unacknowledged notices of a feed in order"; a filtered index keeps
+            // that read proportional to the backlog, not to the feed's history.
+            notice.HasIndex(n => new { n.FeedId, n.Sequence })
+                .HasDatabaseName("IX_Notices_Unacknowledged")
+                .HasFilter(UnacknowledgedFilter);
+            notice.HasIndex(n => n.NoticeId).IsUnique();
+        });
+
+        modelBuilder.Entity<IdempotencyEntity>(record =>
+        {
+            record.ToTable("IdempotencyRecords");
+            record.HasKey(r => new { r.OrganisationId, r.RequestId });
+            record.Property(r => r.OrganisationId).HasMaxLength(64);
+            record.Property(r => r.RequestId).HasMaxLength(64);
+            record.Property(r => r.Method).HasMaxLength(128).IsUnicode(false);
+            record.HasIndex(r => r.ExpiresAt);
+        });
+    }
+
+    /// <summary>The provider's SQL for "AcknowledgedAt IS NULL" (identifier quoting differs).</summary>
+    protected abstract string UnacknowledgedFilter { get; }
+}

@@ -1,0 +1,54 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace ExchangeGateway.Server.Storage;
+
+/// <summary>Creates a context for the configured provider. Contexts are short-lived: one per unit of work.</summary>
+internal sealed class GatewayDbContextFactory
+{
+    private readonly Func<GatewayDbContext> _create;
+
+    public GatewayDbContextFactory(StorageOptions storage)
+    {
+        Provider = storage.Provider;
+        switch (storage.Provider)
+        {
+            case StorageProvider.Sqlite:
+                var sqlite = SqliteGatewayDbContext.CreateOptions(storage);
+                _create = () => new SqliteGatewayDbContext(sqlite);
+                break;
+            case StorageProvider.SqlServer:
+                var sqlServer = SqlServerGatewayDbContext.CreateOptions(storage);
+                _create = () => new SqlServerGatewayDbContext(sqlServer);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(storage), storage.Provider, "Unknown storage provider.");
+        }
+        ConnectionString = storage.ConnectionString;
+    }
+
+    public StorageProvider Provider { get; }
+
+    public string ConnectionString { get; }
+
+    public GatewayDbContext CreateDbContext() => _create();
+
+    /// <summary>Creates or migrates the schema. On SQLite it also switches the file to WAL mode,
+    /// which is a property of the file and so is set once, not per connection.</summary>
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var db = CreateDbContext();
+        if (Provider == StorageProvider.Sqlite)
+        {
+            var dataSource = new SqliteConnectionStringBuilder(ConnectionString).DataSource;
+            var directory = Path.GetDirectoryName(Path.GetFullPath(dataSource));
+            if (!string.IsNullOrEmpty(directory))
+            {
+                Directory.CreateDirectory(directory);
+            }
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+        await db.Database.MigrateAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,144 @@
+using System.Security.Cryptography;
+using ExchangeGateway.Server.Errors;
+using ExchangeGateway.Server.Feed;
+using ExchangeGateway.Server.Hosting;
+using ExchangeGateway.Server.Identity;
+using Google.Protobuf;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+
+namespace ExchangeGateway.Server.Storage;
+
+/// <summary>Runs units of work against the database. A write commits its change, the notices it
+/// causes and (for requests with a request_id) the answer to repeat, in one transaction; only then
+/// are the feeds woken. Transient storage faults are retried here; storage that stays unavailable
+/// becomes UNAVAILABLE for the caller, never INTERNAL and never an OK.</summary>
+internal sealed partial class GatewayStore(
+    GatewayDbContextFactory contexts,
+    FeedHub feeds,
+    TimeProvider time,
+    IOptions<GatewayOptions> options,
+    ILogger<GatewayStore> logger)
+{
+    private readonly ResiliencePipeline _retry = StorageResilience.CreatePipeline(time);
+
+    /// <summary>Runs a mutating request once per (organisation, request_id): a repeat returns the
+    /// first answer, a different request under the same id is ALREADY_EXISTS.</summary>
+    public async Task<TResponse> ExecuteAsync<TResponse>(
+        Caller caller,
+        string method,
+        IMessage request,
+        string requestId,
+        Func<WriteContext, Task<TResponse>> work,
+        CancellationToken cancellationToken)
+        where TResponse : IMessage<TResponse>, new()
+    {
+        var requestHash = HashWithoutRequestId(request);
+        return await WriteAsync(caller, async context =>
+        {
+            var organisationId = caller.Organisation.Id;
+            var first = await context.Db.IdempotencyRecords.AsNoTracking()
+                .FirstOrDefaultAsync(r => r.OrganisationId == organisationId && r.RequestId == requestId, context.CancellationToken);
+            if (first is not null)
+            {
+                context.Abandon();
+                return Repeat<TResponse>(first, method, requestHash, requestId);
+            }
+            var response = await work(context);
+            context.Db.IdempotencyRecords.Add(new IdempotencyEntity
+            {
+                OrganisationId = organisationId,
+                RequestId = requestId,
+                Method = method,
+                RequestHash = requestHash,
+                Response = response.ToByteArray(),
+                CreatedAt = context.Now,
+                ExpiresAt = context.Now + options.Value.RequestIdRetention,
+            });
+            return response;
+        }, cancellationToken);
+    }
+
+    /// <summary>Runs a write in one transaction; notices added through the context are sequenced
+    /// and committed with it.</summary>
+    public async Task<T> WriteAsync<T>(Caller caller, Func<WriteContext, Task<T>> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (result, touchedFeeds) = await _retry.ExecuteAsync(async token =>
+            {
+                await using var db = contexts.CreateDbContext();
+                await using var transaction = await db.Database.BeginTransactionAsync(token);
+                var context = new WriteContext(db, caller, time.GetUtcNow().UtcDateTime, token);
+                var result = await work(context);
+                if (context.Abandoned)
+                {
+                    return (result, Array.Empty<string>());
+                }
+                await context.Outbox.AssignSequencesAsync(db, token);
+                await db.SaveChangesAsync(token);
+                // Once the commit is sent, finish it even if the caller goes away: the outcome is then
+                // known to the database and a retry with the same request_id returns it.
+                await transaction.CommitAsync(CancellationToken.None);
+                return (result, context.Outbox.Feeds);
+            }, cancellationToken);
+            feeds.NotifyCommitted(touchedFeeds);
+            return result;
+        }
+        catch (Exception exception) when (StorageResilience.IsUnavailable(exception))
+        {
+            LogStorageUnavailable(logger, exception.GetType().Name, exception);
+            throw GatewayErrors.Unavailable("Storage is unavailable for now; nothing was stored. Retry with the same request_id.");
+        }
+    }
+
+    /// <summary>Runs a read with the same retry and UNAVAILABLE mapping as writes.</summary>
+    public async Task<T> ReadAsync<T>(Func<GatewayDbContext, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _retry.ExecuteAsync(async token =>
+            {
+                await using var db = contexts.CreateDbContext();
+                return await read(db, token);
+            }, cancellationToken);
+        }
+        catch (Exception exception) when (StorageResilience.IsUnavailable(exception))
+        {
+            LogStorageUnavailable(logger, exception.GetType().Name, exception);
+            throw GatewayErrors.Unavailable("Storage is unavailable for now. Retry later.");
+        }
+    }
+
+    private static TResponse Repeat<TResponse>(IdempotencyEntity first, string method, byte[] requestHash, string requestId)
+        where TResponse : IMessage<TResponse>, new()
+    {
+        if (first.Method != method || !CryptographicOperations.FixedTimeEquals(first.RequestHash, requestHash))
+        {
+            throw GatewayErrors.AlreadyExists(
+                "REQUEST_ID_REUSED",
+                $"request_id '{requestId}' was already used on {first.CreatedAt:yyyy-MM-ddTHH:mm:ss.fffZ} for a different {first.Method} request; use a new request_id for a new request.",
+                new Dictionary<string, string>
+                {
+                    ["request_id"] = requestId,
+                    ["original_method"] = first.Method,
+                    ["original_time"] = first.CreatedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                });
+        }
+        var parser = new MessageParser<TResponse>(() => new TResponse());
+        return parser.ParseFrom(first.Response);
+    }
+
+    /// <summary>Hashes the request as the client meant it: its bytes with request_id cleared.</summary>
+    private static byte[] HashWithoutRequestId(IMessage request)
+    {
+        var copy = request.Descriptor.Parser.ParseFrom(request.ToByteString());
+        request.Descriptor.FindFieldByName("request_id")?.Accessor.Clear(copy);
+        return SHA256.HashData(copy.ToByteArray());
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage unavailable ({ExceptionType}); the call was answered UNAVAILABLE.")]
+    private static partial void LogStorageUnavailable(ILogger logger, string exceptionType, Exception exception);
+}

@@ -1,0 +1,48 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace ExchangeGateway.Server.Storage;
+
+/// <summary>The schema on SQLite; migrations in <c>Storage/Sqlite/Migrations</c>.</summary>
+internal sealed class SqliteGatewayDbContext(DbContextOptions<SqliteGatewayDbContext> options) : GatewayDbContext(options)
+{
+    protected override string UnacknowledgedFilter => "\"AcknowledgedAt\" IS NULL";
+
+    public static DbContextOptions<SqliteGatewayDbContext> CreateOptions(StorageOptions storage) =>
+        new DbContextOptionsBuilder<SqliteGatewayDbContext>()
+            .UseSqlite(storage.ConnectionString, sqlite => sqlite.MigrationsHistoryTable("__MigrationsHistory"))
+            .AddInterceptors(new SqlitePragmas(storage.SqliteBusyTimeoutMilliseconds))
+            .Options;
+}
+
+/// <summary>Sets the per-connection pragmas that make an OK durable: synchronous=FULL in WAL mode
+/// syncs the log on every commit, so a committed transaction survives power loss.</summary>
+internal sealed class SqlitePragmas(int busyTimeoutMilliseconds) : DbConnectionInterceptor
+{
+    private readonly string _pragmas =
+        $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={busyTimeoutMilliseconds}; PRAGMA foreign_keys=ON;";
+
+    public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
+
+    public override Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Apply(connection);
+        return Task.CompletedTask;
+    }
+
+    private void Apply(DbConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = _pragmas;
+        command.ExecuteNonQuery();
+    }
+}
+
+/// <summary>Lets <c>dotnet ef migrations add --context SqliteGatewayDbContext</c> build the model.</summary>
+internal sealed class SqliteDesignTimeFactory : IDesignTimeDbContextFactory<SqliteGatewayDbContext>
+{
+    public SqliteGatewayDbContext CreateDbContext(string[] args) =>
+        new(SqliteGatewayDbContext.CreateOptions(new StorageOptions { ConnectionString = "Data Source=design-time.db" }));
+}

@@ -1,0 +1,23 @@
+namespace ExchangeGateway.Server.Storage;
+
+/// <summary>Which database the gateway keeps its state in (configuration section <c>Gateway:Storage</c>).</summary>
+public sealed class StorageOptions
+{
+    /// <summary><c>Sqlite</c> (the embedded default) or <c>SqlServer</c>.</summary>
+    public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
+
+    /// <summary>ADO.NET connection string. For SQLite, <c>Data Source=path</c>; the file is created.</summary>
+    public string ConnectionString { get; set; } = "Data Source=exchange-gateway.db";
+
+    /// <summary>How long SQLite waits for a lock before it reports busy, in milliseconds.</summary>
+    public int SqliteBusyTimeoutMilliseconds { get; set; } = 5000;
+}
+
+/// <summary>The storage providers, each with its own migrations.</summary>
+public enum StorageProvider
+{
+    /// <summary>An embedded SQLite file in WAL mode with synchronous=FULL.</summary>
+    Sqlite,
+    /// <summary>Microsoft SQL Server, the production database.</summary>
+    SqlServer,
+}

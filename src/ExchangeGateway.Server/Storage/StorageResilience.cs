@@ -1,0 +1,64 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Data.SqlClient;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.SqlServer.Storage.Internal;
+using Polly;
+using Polly.Retry;
+
+namespace ExchangeGateway.Server.Storage;
+
+/// <summary>Classifies storage exceptions and retries the transient ones (SQLite busy or locked,
+/// SQL Server transient errors) inside the gateway, so a short lock wait never reaches the caller.</summary>
+internal static class StorageResilience
+{
+    // SQLite primary result codes (https://sqlite.org/rescode.html).
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+    private const int SqliteReadOnly = 8;
+    private const int SqliteIoError = 10;
+    private const int SqliteFull = 13;
+    private const int SqliteCantOpen = 14;
+
+    public static ResiliencePipeline CreatePipeline(TimeProvider time) => new ResiliencePipelineBuilder { TimeProvider = time }
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
+            MaxRetryAttempts = 6,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(20),
+            MaxDelay = TimeSpan.FromSeconds(1),
+        })
+        .Build();
+
+    /// <summary>Worth retrying at once: the same work will likely succeed in a moment.</summary>
+    public static bool IsTransient(Exception exception) => Root(exception) switch
+    {
+        SqliteException sqlite => (sqlite.SqliteErrorCode & 0xFF) is SqliteBusy or SqliteLocked,
+#pragma warning disable EF1001 // The detector is the provider's own list of transient SQL Server errors.
+        SqlException sql => SqlServerTransientExceptionDetector.ShouldRetryOn(sql),
+#pragma warning restore EF1001
+        TimeoutException => true,
+        _ => false,
+    };
+
+    /// <summary>Storage cannot take writes now (busy past the retries, disk full, read-only, I/O
+    /// error, unreachable): the caller gets UNAVAILABLE and may retry later with the same request_id.</summary>
+    public static bool IsUnavailable(Exception exception) => IsTransient(exception) || Root(exception) switch
+    {
+        SqliteException sqlite => (sqlite.SqliteErrorCode & 0xFF) is SqliteReadOnly or SqliteIoError or SqliteFull or SqliteCantOpen,
+        SqlException => true,
+        _ => false,
+    };
+
+    /// <summary>A unique-key conflict: another writer got there first (e.g. the same request_id twice at once).</summary>
+    public static bool IsUniqueViolation(Exception exception) => Root(exception) switch
+    {
+        SqliteException sqlite => sqlite.SqliteErrorCode == 19 && sqlite.SqliteExtendedErrorCode is 1555 or 2067,
+        SqlException sql => sql.Number is 2601 or 2627,
+        _ => false,
+    };
+
+    private static Exception Root(Exception exception) =>
+        exception is DbUpdateException { InnerException: { } inner } ? inner : exception;
+}
