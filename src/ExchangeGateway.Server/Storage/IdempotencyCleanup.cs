@@ -12,22 +12,29 @@ internal sealed partial class IdempotencyCleanup(GatewayDbContextFactory context
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, time);
-        do
+        try
         {
-            try
+            do
             {
-                var removed = await RemoveExpiredAsync(stoppingToken);
-                if (removed > 0)
+                try
                 {
-                    LogRemoved(logger, removed);
+                    var removed = await RemoveExpiredAsync(stoppingToken);
+                    if (removed > 0)
+                    {
+                        LogRemoved(logger, removed);
+                    }
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    LogFailed(logger, exception);
                 }
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
-            {
-                LogFailed(logger, exception);
-            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
     }
 
     public async Task<int> RemoveExpiredAsync(CancellationToken cancellationToken)

@@ -1,0 +1,33 @@
+using System.CommandLine;
+
+namespace ExchangeGateway.Cli.Demo;
+
+/// <summary><c>exgw demo</c>: the whole chain in one command.</summary>
+internal static class DemoCommand
+{
+    public static Command Create()
+    {
+        var certificates = new Option<string>("--certs") { Description = "Development certificate directory (generated if absent).", DefaultValueFactory = _ => "certs/dev" };
+        var timeout = new Option<int>("--timeout") { Description = "Seconds the demo may take before it fails.", DefaultValueFactory = _ => 60 };
+        var command = new Command("demo", "Start the gateway on a new SQLite file and run COA, IND and three municipalities as real gRPC clients over mutual TLS. Exits 0 only if every traveller got a BSN and every notice was acknowledged.")
+        {
+            certificates, timeout,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(TimeSpan.FromSeconds(result.GetValue(timeout)));
+            var runner = new DemoRunner(Path.GetFullPath(result.GetValue(certificates)!), Console.Out);
+            try
+            {
+                return await runner.RunAsync(deadline.Token) ? 0 : 1;
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            {
+                Console.Error.WriteLine("The demo did not finish in time.");
+                return 1;
+            }
+        });
+        return command;
+    }
+}

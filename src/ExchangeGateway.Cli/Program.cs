@@ -1,0 +1,12 @@
+using System.CommandLine;
+using ExchangeGateway.Cli.Certs;
+using ExchangeGateway.Cli.Demo;
+using ExchangeGateway.Cli.Serve;
+
+var root = new RootCommand("exgw: the exchange gateway for arrivals in the Dutch asylum chain (COA, IND, municipalities).")
+{
+    ServeCommand.Create(),
+    CertsCommand.Create(),
+    DemoCommand.Create(),
+};
+return await root.Parse(args).InvokeAsync();

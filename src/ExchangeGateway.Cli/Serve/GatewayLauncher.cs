@@ -1,0 +1,79 @@
+using ExchangeGateway.Server.Hosting;
+using ExchangeGateway.Server.Identity;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace ExchangeGateway.Cli.Serve;
+
+/// <summary>What <c>exgw serve</c> was asked for on the command line.</summary>
+internal sealed record ServeSettings(bool Dev, string? CertificatesDirectory, string? Database, string Urls, string[] ConfigurationArguments);
+
+/// <summary>Builds the gateway on Kestrel with mutual TLS, for <c>exgw serve</c> and <c>exgw demo</c>.</summary>
+internal static class GatewayLauncher
+{
+    public const string DefaultUrls = "https://127.0.0.1:5443";
+    public const string DefaultDevCertificates = "certs/dev";
+    public const string DefaultDevDatabase = ".exgw/dev.db";
+
+    /// <summary>Without --dev, these must be configured explicitly: no implicit trust, no guessed registry.</summary>
+    private static readonly string[] RequiredSettings = ["Tls:CertificatePath", "Tls:KeyPath", "Tls:TrustAnchorsPath", "OrganisationRegistryPath"];
+
+    /// <summary>Builds the application, or returns why it may not start.</summary>
+    public static (WebApplication? App, string? Refusal) Build(ServeSettings settings, TextWriter output)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = settings.ConfigurationArguments,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        var dev = settings.Dev || builder.Environment.IsDevelopment();
+        var configured = builder.Configuration.GetSection(GatewayOptions.Section);
+        var overrides = new Dictionary<string, string?>();
+        if (dev)
+        {
+            var certificates = Path.GetFullPath(settings.CertificatesDirectory ?? DefaultDevCertificates);
+            if (!DevCertificateAuthority.Exists(certificates))
+            {
+                DevCertificateAuthority.Generate(certificates);
+                output.WriteLine($"Generated development certificates in {certificates}");
+            }
+            overrides["Gateway:Tls:CertificatePath"] = configured["Tls:CertificatePath"] ?? DevCertificateAuthority.CertificatePath(certificates, DevCertificateAuthority.ServerName);
+            overrides["Gateway:Tls:KeyPath"] = configured["Tls:KeyPath"] ?? DevCertificateAuthority.KeyPath(certificates, DevCertificateAuthority.ServerName);
+            overrides["Gateway:Tls:TrustAnchorsPath"] = configured["Tls:TrustAnchorsPath"] ?? Path.Combine(certificates, DevCertificateAuthority.CaFile);
+            overrides["Gateway:OrganisationRegistryPath"] = configured["OrganisationRegistryPath"] ?? Path.Combine(certificates, DevCertificateAuthority.RegistryFile);
+            output.WriteLine($"Development mode: certificates and organisation registry from {certificates}");
+        }
+        if (settings.Database is not null || (dev && configured["Storage:ConnectionString"] is null or "Data Source=exchange-gateway.db"))
+        {
+            var database = Path.GetFullPath(settings.Database ?? DefaultDevDatabase);
+            overrides["Gateway:Storage:Provider"] = "Sqlite";
+            overrides["Gateway:Storage:ConnectionString"] = $"Data Source={database}";
+            output.WriteLine($"SQLite database: {database}");
+        }
+        builder.Configuration.AddInMemoryCollection(overrides);
+
+        var missing = RequiredSettings
+            .Where(key => string.IsNullOrEmpty(builder.Configuration[$"{GatewayOptions.Section}:{key}"]))
+            .ToList();
+        if (missing.Count > 0)
+        {
+            return (null, "Refusing to start without explicitly configured " + string.Join(", ", missing.Select(k => $"{GatewayOptions.Section}:{k}"))
+                + ". Configure them (appsettings.json, environment variables such as Gateway__Tls__CertificatePath, or --Gateway:Tls:CertificatePath=...), or use --dev for development certificates.");
+        }
+
+        builder.AddExchangeGateway().UseMutualTls();
+        builder.WebHost.UseUrls(settings.Urls);
+        var app = builder.Build();
+        app.MapExchangeGateway();
+        return (app, null);
+    }
+
+    /// <summary>The addresses Kestrel actually listens on (port 0 becomes a real port).</summary>
+    public static IReadOnlyList<string> Addresses(WebApplication app) =>
+        [.. app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []];
+}

@@ -1,0 +1,114 @@
+using ExchangeGateway.Client.Connection;
+using ExchangeGateway.Client.Feed;
+using ExchangeGateway.Client.Resilience;
+using ExchangeGateway.Contracts.V1;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Polly;
+
+namespace ExchangeGateway.Client;
+
+/// <summary>A typed client for every gateway service. Each mutating call gets one request_id (or the
+/// caller's) and keeps it on every retry, so a retry after a lost answer never stores twice.</summary>
+public sealed class GatewayClient : IDisposable
+{
+    private readonly GrpcChannel _channel;
+    private readonly ResiliencePipeline _pipeline;
+    private readonly GatewayResilienceOptions _resilience;
+    private readonly ArrivalService.ArrivalServiceClient _arrivals;
+    private readonly MunicipalityService.MunicipalityServiceClient _municipality;
+    private readonly IndService.IndServiceClient _ind;
+
+    public GatewayClient(GrpcChannel channel, GatewayResilienceOptions? resilience = null, TimeProvider? time = null)
+    {
+        _channel = channel ?? throw new ArgumentNullException(nameof(channel));
+        _resilience = resilience ?? new GatewayResilienceOptions();
+        _pipeline = GatewayResilience.CreatePipeline(_resilience, time);
+        _arrivals = new ArrivalService.ArrivalServiceClient(channel);
+        _municipality = new MunicipalityService.MunicipalityServiceClient(channel);
+        _ind = new IndService.IndServiceClient(channel);
+    }
+
+    public GatewayClient(GatewayConnectionOptions connection, GatewayResilienceOptions? resilience = null)
+        : this(GatewayChannel.Create(connection), resilience)
+    {
+    }
+
+    public GrpcChannel Channel => _channel;
+
+    public static string NewRequestId() => Guid.CreateVersion7().ToString();
+
+    // ArrivalService (COA)
+
+    public async Task<Arrival> AnnounceArrivalAsync(ArrivalDetails arrival, string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        var request = new AnnounceArrivalRequest { RequestId = requestId ?? NewRequestId(), Arrival = arrival };
+        return (await CallAsync(o => _arrivals.AnnounceArrivalAsync(request, o), cancellationToken)).Arrival;
+    }
+
+    public async Task<Arrival> AmendArrivalAsync(string arrivalId, ArrivalDetails arrival, long expectedVersion = 0, string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        var request = new AmendArrivalRequest { RequestId = requestId ?? NewRequestId(), ArrivalId = arrivalId, Arrival = arrival, ExpectedVersion = expectedVersion };
+        return (await CallAsync(o => _arrivals.AmendArrivalAsync(request, o), cancellationToken)).Arrival;
+    }
+
+    public async Task<Arrival> CancelArrivalAsync(string arrivalId, string reason, string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        var request = new CancelArrivalRequest { RequestId = requestId ?? NewRequestId(), ArrivalId = arrivalId, Reason = reason };
+        return (await CallAsync(o => _arrivals.CancelArrivalAsync(request, o), cancellationToken)).Arrival;
+    }
+
+    public async Task<Arrival> ReportDepartureAsync(string arrivalId, DateTimeOffset? departedAt = null, string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        var request = new ReportDepartureRequest { RequestId = requestId ?? NewRequestId(), ArrivalId = arrivalId, DepartedAt = ToTimestamp(departedAt) };
+        return (await CallAsync(o => _arrivals.ReportDepartureAsync(request, o), cancellationToken)).Arrival;
+    }
+
+    public async Task<Arrival> ReportTravellersArrivedAsync(string arrivalId, DateTimeOffset? arrivedAt = null, string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        var request = new ReportTravellersArrivedRequest { RequestId = requestId ?? NewRequestId(), ArrivalId = arrivalId, ArrivedAt = ToTimestamp(arrivedAt) };
+        return (await CallAsync(o => _arrivals.ReportTravellersArrivedAsync(request, o), cancellationToken)).Arrival;
+    }
+
+    public async Task<Arrival> GetArrivalAsync(string arrivalId, CancellationToken cancellationToken = default) =>
+        (await CallAsync(o => _arrivals.GetArrivalAsync(new GetArrivalRequest { ArrivalId = arrivalId }, o), cancellationToken)).Arrival;
+
+    public Task<ListArrivalsResponse> ListArrivalsAsync(ListArrivalsRequest request, CancellationToken cancellationToken = default) =>
+        CallAsync(o => _arrivals.ListArrivalsAsync(request, o), cancellationToken);
+
+    // MunicipalityService
+
+    public async Task<Arrival> ReportRegistrationAsync(string arrivalId, IEnumerable<TravellerRegistration> registrations, string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        var request = new ReportRegistrationRequest { RequestId = requestId ?? NewRequestId(), ArrivalId = arrivalId };
+        request.Registrations.AddRange(registrations);
+        return (await CallAsync(o => _municipality.ReportRegistrationAsync(request, o), cancellationToken)).Arrival;
+    }
+
+    public async Task<Arrival> ReportBsnAssignedAsync(string arrivalId, IEnumerable<BsnAssignment> assignments, string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        var request = new ReportBsnAssignedRequest { RequestId = requestId ?? NewRequestId(), ArrivalId = arrivalId };
+        request.Assignments.AddRange(assignments);
+        return (await CallAsync(o => _municipality.ReportBsnAssignedAsync(request, o), cancellationToken)).Arrival;
+    }
+
+    // IndService
+
+    public Task<LookupTravellerResponse> LookupTravellerAsync(string vNumber, CancellationToken cancellationToken = default) =>
+        CallAsync(o => _ind.LookupTravellerAsync(new LookupTravellerRequest { VNumber = vNumber }, o), cancellationToken);
+
+    // NoticeFeed
+
+    /// <summary>A subscriber on this organisation's feed; see <see cref="NoticeSubscriber"/>.</summary>
+    public NoticeSubscriber Subscribe(SubscriptionOptions? options = null) => new(_channel, options ?? new SubscriptionOptions());
+
+    private async Task<TResponse> CallAsync<TResponse>(Func<CallOptions, AsyncUnaryCall<TResponse>> call, CancellationToken cancellationToken) =>
+        await _pipeline.ExecuteAsync(
+            async token => await call(new CallOptions(deadline: DateTime.UtcNow + _resilience.AttemptTimeout, cancellationToken: token)),
+            cancellationToken);
+
+    private static Timestamp? ToTimestamp(DateTimeOffset? time) => time is { } t ? Timestamp.FromDateTimeOffset(t) : null;
+
+    public void Dispose() => _channel.Dispose();
+}

@@ -1,0 +1,75 @@
+using Grpc.Core;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+
+namespace ExchangeGateway.Client.Resilience;
+
+/// <summary>How unary calls are retried. grpc-dotnet reports the outcome as a gRPC status in the
+/// trailers (an <see cref="RpcException"/>), so the pipeline acts on gRPC status codes, never on
+/// HTTP status.</summary>
+public sealed class GatewayResilienceOptions
+{
+    /// <summary>Retries after the first attempt.</summary>
+    public int MaxRetryAttempts { get; init; } = 8;
+
+    /// <summary>First backoff; it grows exponentially, with jitter.</summary>
+    public TimeSpan BaseDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Longest single backoff.</summary>
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The gRPC deadline of each attempt.</summary>
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a call may take in all, retries included.</summary>
+    public TimeSpan OverallTimeout { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Share of failing attempts in <see cref="CircuitSamplingDuration"/> that opens the circuit.</summary>
+    public double CircuitFailureRatio { get; init; } = 0.8;
+
+    /// <summary>Attempts needed in the sampling window before the circuit may open.</summary>
+    public int CircuitMinimumThroughput { get; init; } = 20;
+
+    public TimeSpan CircuitSamplingDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an open circuit refuses calls before it lets one through to test.</summary>
+    public TimeSpan CircuitBreakDuration { get; init; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>Builds the Polly pipeline for unary calls.</summary>
+public static class GatewayResilience
+{
+    /// <summary>Worth retrying with the same request_id: the gateway was unreachable, busy or timed
+    /// out, so the request may or may not have been stored; the request_id makes the retry safe.
+    /// INVALID_ARGUMENT, PERMISSION_DENIED, FAILED_PRECONDITION and ALREADY_EXISTS are answers, not faults.</summary>
+    public static bool IsRetryable(StatusCode code) =>
+        code is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted or StatusCode.Aborted;
+
+    public static ResiliencePipeline CreatePipeline(GatewayResilienceOptions options, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var transient = new PredicateBuilder().Handle<RpcException>(e => IsRetryable(e.StatusCode));
+        return new ResiliencePipelineBuilder { TimeProvider = time ?? TimeProvider.System }
+            .AddTimeout(new TimeoutStrategyOptions { Timeout = options.OverallTimeout })
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = transient,
+                MaxRetryAttempts = options.MaxRetryAttempts,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = options.BaseDelay,
+                MaxDelay = options.MaxDelay,
+            })
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                ShouldHandle = transient,
+                FailureRatio = options.CircuitFailureRatio,
+                MinimumThroughput = options.CircuitMinimumThroughput,
+                SamplingDuration = options.CircuitSamplingDuration,
+                BreakDuration = options.CircuitBreakDuration,
+            })
+            .Build();
+    }
+}
