@@ -1,0 +1,80 @@
+using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Tests.Fixtures;
+using ExchangeGateway.Tests.Shared;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+
+namespace ExchangeGateway.Tests.Arrivals;
+
+public sealed class AnnounceArrivalTests(GatewayHostFixture fixture) : IClassFixture<GatewayHostFixture>
+{
+    private GatewayHost Host => fixture.Host;
+
+    [Fact]
+    public async Task AnnounceArrival_ValidFamily_IsStoredAnnouncedAndQueuedForMunicipalityAndInd()
+    {
+        var details = TestArrivals.Family("0363");
+
+        var arrival = (await Host.Arrivals().AnnounceArrivalAsync(new AnnounceArrivalRequest { RequestId = Guid.NewGuid().ToString(), Arrival = details })).Arrival;
+
+        Assert.Equal(ArrivalState.Announced, arrival.State);
+        Assert.Equal(details, arrival.Details);
+        Assert.Equal("coa", arrival.AnnouncedBy);
+        Assert.All(arrival.Travellers, t => Assert.Equal(RegistrationStatus.NotReported, t.RegistrationStatus));
+        await using var db = Host.Db();
+        var notices = await db.Notices.Where(n => n.Subject == arrival.ArrivalId).ToListAsync();
+        Assert.Equal(["ind", "municipality:0363"], notices.Select(n => n.FeedId).Order());
+    }
+
+    [Fact]
+    public async Task AnnounceArrival_SameRequestIdTwice_ReturnsFirstAnswerAndStoresOnce()
+    {
+        var request = new AnnounceArrivalRequest { RequestId = Guid.NewGuid().ToString(), Arrival = TestArrivals.Family() };
+
+        var first = await Host.Arrivals().AnnounceArrivalAsync(request);
+        var second = await Host.Arrivals().AnnounceArrivalAsync(request);
+
+        Assert.Equal(first, second);
+        await using var db = Host.Db();
+        Assert.Equal(1, await db.Arrivals.CountAsync(a => a.CaseReference == request.Arrival.CaseReference));
+    }
+
+    [Fact]
+    public async Task AnnounceArrival_RequestIdReusedForOtherContent_IsAlreadyExists()
+    {
+        var requestId = Guid.NewGuid().ToString();
+        await Host.Arrivals().AnnounceArrivalAsync(new AnnounceArrivalRequest { RequestId = requestId, Arrival = TestArrivals.Family() });
+
+        var error = await RpcAssert.ThrowsAsync(StatusCode.AlreadyExists, async () =>
+            await Host.Arrivals().AnnounceArrivalAsync(new AnnounceArrivalRequest { RequestId = requestId, Arrival = TestArrivals.Family() }));
+
+        Assert.Contains(requestId, error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnnounceArrival_EveryFieldWrong_NamesEachFieldAndStoresNothing()
+    {
+        var details = TestArrivals.Family();
+        details.MunicipalityCode = "0457"; // Weesp, merged into Amsterdam on 2022-03-24
+        details.Travellers[0].VNumber = "12345";
+        details.Travellers[1].BirthDate = new Date { Year = 1990, Month = 0, Day = 4 };
+        details.Referent.Bsn = "123456789";
+        details.DestinationAddress.PostalCode = "0123AB";
+
+        var badRequest = await RpcAssert.InvalidArgumentAsync(
+            async () => await Host.Arrivals().AnnounceArrivalAsync(new AnnounceArrivalRequest { RequestId = "", Arrival = details }),
+            "request_id", "arrival.municipality_code", "arrival.travellers[0].v_number", "arrival.travellers[1].birth_date.day",
+            "arrival.referent.bsn", "arrival.destination_address.postal_code");
+
+        Assert.Contains("0363", badRequest.FieldViolations.Single(v => v.Field == "arrival.municipality_code").Description, StringComparison.Ordinal);
+        await using var db = Host.Db();
+        Assert.False(await db.Arrivals.AnyAsync(a => a.CaseReference == details.CaseReference));
+    }
+
+    [Fact]
+    public async Task AnnounceArrival_ByMunicipality_IsPermissionDenied()
+    {
+        await RpcAssert.ThrowsAsync(StatusCode.PermissionDenied, async () =>
+            await Host.Arrivals("gemeente-amsterdam").AnnounceArrivalAsync(new AnnounceArrivalRequest { RequestId = "x", Arrival = TestArrivals.Family() }));
+    }
+}
