@@ -19,6 +19,7 @@ public sealed class GatewayClient : IDisposable
     private readonly ArrivalService.ArrivalServiceClient _arrivals;
     private readonly MunicipalityService.MunicipalityServiceClient _municipality;
     private readonly IndService.IndServiceClient _ind;
+    private readonly GatewayService.GatewayServiceClient _gateway;
 
     public GatewayClient(GrpcChannel channel, GatewayResilienceOptions? resilience = null, TimeProvider? time = null)
     {
@@ -28,6 +29,7 @@ public sealed class GatewayClient : IDisposable
         _arrivals = new ArrivalService.ArrivalServiceClient(channel);
         _municipality = new MunicipalityService.MunicipalityServiceClient(channel);
         _ind = new IndService.IndServiceClient(channel);
+        _gateway = new GatewayService.GatewayServiceClient(channel);
     }
 
     public GatewayClient(GatewayConnectionOptions connection, GatewayResilienceOptions? resilience = null)
@@ -97,6 +99,12 @@ public sealed class GatewayClient : IDisposable
 
     public Task<LookupTravellerResponse> LookupTravellerAsync(string vNumber, CancellationToken cancellationToken = default) =>
         CallAsync(o => _ind.LookupTravellerAsync(new LookupTravellerRequest { VNumber = vNumber }, o), cancellationToken);
+
+    // GatewayService
+
+    /// <summary>Who the gateway thinks this client is; touches no storage.</summary>
+    public Task<PingResponse> PingAsync(CancellationToken cancellationToken = default) =>
+        CallAsync(o => _gateway.PingAsync(new PingRequest(), o), cancellationToken);
 
     // NoticeFeed
 

@@ -3,6 +3,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeGateway.Server.Arrivals;
 using ExchangeGateway.Server.Feed;
+using ExchangeGateway.Server.Gateway;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Ind;
 using ExchangeGateway.Server.Municipalities;
@@ -62,6 +63,7 @@ public static class GatewayHosting
         app.MapGrpcService<MunicipalityGrpcService>();
         app.MapGrpcService<IndGrpcService>();
         app.MapGrpcService<NoticeFeedGrpcService>();
+        app.MapGrpcService<GatewayGrpcService>();
         return app;
     }
 

@@ -25,6 +25,7 @@ internal static class AccessPolicy
         [Method(MunicipalityService.Descriptor, "ReportBsnAssigned")] = [OrganisationRole.Municipality],
         [Method(IndService.Descriptor, "LookupTraveller")] = [OrganisationRole.Ind],
         [Method(NoticeFeed.Descriptor, "Subscribe")] = Everyone,
+        [Method(GatewayService.Descriptor, "Ping")] = Everyone,
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>Whether <paramref name="role"/> may call <paramref name="method"/> (a gRPC path,
