@@ -16,6 +16,7 @@ namespace ExchangeGateway.Server.Feed;
 /// Feeds are locked in name order, so two writers never wait on each other in a cycle.</summary>
 internal sealed class NoticeOutbox(string source, DateTime now)
 {
+    private readonly DateTime _now = now;
     private readonly List<(string Feed, Notice Notice)> _pending = [];
 
     /// <summary>The feeds that get a notice when this unit of work commits.</summary>
@@ -28,15 +29,18 @@ internal sealed class NoticeOutbox(string source, DateTime now)
         notice.NoticeId = Guid.CreateVersion7().ToString();
         notice.Type = NoticeTypes.Of(notice.PayloadCase);
         notice.SpecVersion = NoticeTypes.SpecVersion;
-        notice.Time = Timestamp.FromDateTime(now);
+        notice.Time = Timestamp.FromDateTime(_now);
         notice.Source = source;
         notice.Subject = subject;
         _pending.Add((feed, notice));
     }
 
-    public async Task AssignSequencesAsync(GatewayDbContext db, CancellationToken cancellationToken)
+    /// <summary>Sequences and stores the notices of every outbox of one transaction, one feed row
+    /// update per feed however many units of work the transaction holds.</summary>
+    public static async Task AssignSequencesAsync(GatewayDbContext db, IReadOnlyCollection<NoticeOutbox> outboxes, CancellationToken cancellationToken)
     {
-        foreach (var group in _pending.GroupBy(p => p.Feed).OrderBy(g => g.Key, StringComparer.Ordinal))
+        var all = outboxes.SelectMany(o => o._pending.Select(p => (p.Feed, p.Notice, o._now)));
+        foreach (var group in all.GroupBy(p => p.Feed).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var feed = group.Key;
             var count = group.Count();
@@ -45,13 +49,13 @@ internal sealed class NoticeOutbox(string source, DateTime now)
             if (updated == 0)
             {
                 // A feed is created by its first notice; a concurrent creator makes this insert fail
-                // with a unique violation, and the store retries the whole unit of work.
+                // with a unique violation, and the whole transaction is retried.
                 db.Feeds.Add(new FeedEntity { Id = feed, HeadSequence = count });
                 await db.SaveChangesAsync(cancellationToken);
             }
             var head = await db.Feeds.Where(f => f.Id == feed).Select(f => f.HeadSequence).SingleAsync(cancellationToken);
             var sequence = head - count;
-            foreach (var (_, notice) in group)
+            foreach (var (_, notice, createdAt) in group)
             {
                 db.Notices.Add(new NoticeEntity
                 {
@@ -60,7 +64,7 @@ internal sealed class NoticeOutbox(string source, DateTime now)
                     NoticeId = notice.NoticeId,
                     Type = notice.Type,
                     Subject = notice.Subject,
-                    CreatedAt = now,
+                    CreatedAt = createdAt,
                     Body = notice.ToByteArray(),
                 });
             }

@@ -23,6 +23,9 @@ public sealed class GatewayOptions
     /// <summary>A notice sent on a stream and not acknowledged within this time is sent again.</summary>
     public TimeSpan RedeliveryTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Most writes committed together in one transaction (group commit).</summary>
+    public int MaxWriteBatch { get; set; } = 256;
+
     /// <summary>RvIG table 33 as CSV; defaults to the copy shipped with the gateway.</summary>
     public string MunicipalityTablePath { get; set; } = Path.Combine(AppContext.BaseDirectory, "data", "gemeententabel.csv");
 

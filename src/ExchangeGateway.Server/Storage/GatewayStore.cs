@@ -20,9 +20,12 @@ internal sealed partial class GatewayStore(
     FeedHub feeds,
     TimeProvider time,
     IOptions<GatewayOptions> options,
-    ILogger<GatewayStore> logger)
+    ILogger<GatewayStore> logger) : IAsyncDisposable
 {
     private readonly ResiliencePipeline _retry = StorageResilience.CreatePipeline(time);
+    private readonly WriteBatcher _batcher = new(contexts, feeds, time, logger, options.Value.MaxWriteBatch);
+
+    public ValueTask DisposeAsync() => _batcher.DisposeAsync();
 
     /// <summary>Runs a mutating request once per (organisation, request_id): a repeat returns the
     /// first answer, a different request under the same id is ALREADY_EXISTS.</summary>
@@ -61,35 +64,16 @@ internal sealed partial class GatewayStore(
         }, cancellationToken);
     }
 
-    /// <summary>Runs a write in one transaction; notices added through the context are sequenced
-    /// and committed with it.</summary>
+    /// <summary>Runs a write; it commits in one transaction with the notices it adds through the
+    /// context, possibly together with other writes (group commit, see <see cref="WriteBatcher"/>).</summary>
     public async Task<T> WriteAsync<T>(Caller caller, Func<WriteContext, Task<T>> work, CancellationToken cancellationToken)
     {
         try
         {
-            var (result, touchedFeeds) = await _retry.ExecuteAsync(async token =>
-            {
-                await using var db = contexts.CreateDbContext();
-                await using var transaction = await db.Database.BeginTransactionAsync(token);
-                var context = new WriteContext(db, caller, time.GetUtcNow().UtcDateTime, token);
-                var result = await work(context);
-                if (context.Abandoned)
-                {
-                    return (result, Array.Empty<string>());
-                }
-                await context.Outbox.AssignSequencesAsync(db, token);
-                await db.SaveChangesAsync(token);
-                // Once the commit is sent, finish it even if the caller goes away: the outcome is then
-                // known to the database and a retry with the same request_id returns it.
-                await transaction.CommitAsync(CancellationToken.None);
-                return (result, context.Outbox.Feeds);
-            }, cancellationToken);
-            feeds.NotifyCommitted(touchedFeeds);
-            return result;
+            return await _batcher.WriteAsync(caller, work, cancellationToken);
         }
         catch (Exception exception) when (StorageResilience.IsUnavailable(exception))
         {
-            LogStorageUnavailable(logger, exception.GetType().Name, exception);
             throw GatewayErrors.Unavailable("Storage is unavailable for now; nothing was stored. Retry with the same request_id.");
         }
     }

@@ -1,0 +1,68 @@
+using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Tests.Fixtures;
+using ExchangeGateway.Tests.Shared;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+
+namespace ExchangeGateway.Tests.Storage;
+
+public sealed class WriteBatcherTests(GatewayHostFixture fixture) : IClassFixture<GatewayHostFixture>
+{
+    private GatewayHost Host => fixture.Host;
+
+    [Fact]
+    public async Task WriteAsync_ManyConcurrentAnnouncements_AllStoredWithGapFreeSequences()
+    {
+        var arrivals = Host.Arrivals();
+        var details = Enumerable.Range(0, 200).Select(_ => TestArrivals.Family("0344", travellers: 1)).ToList();
+
+        var answers = await Task.WhenAll(details.Select(d =>
+            arrivals.AnnounceArrivalAsync(new AnnounceArrivalRequest { RequestId = Guid.NewGuid().ToString(), Arrival = d }).ResponseAsync));
+
+        Assert.Equal(200, answers.Select(a => a.Arrival.ArrivalId).Distinct().Count());
+        await using var db = Host.Db();
+        foreach (var feed in new[] { "municipality:0344", "ind" })
+        {
+            var sequences = await db.Notices.Where(n => n.FeedId == feed).Select(n => n.Sequence).OrderBy(s => s).ToListAsync();
+            var head = await db.Feeds.Where(f => f.Id == feed).Select(f => f.HeadSequence).SingleAsync();
+            Assert.Equal(Enumerable.Range(1, sequences.Count).Select(i => (long)i), sequences);
+            Assert.Equal(sequences.Count, head);
+        }
+    }
+
+    [Fact]
+    public async Task WriteAsync_RefusedAndAcceptedWritesInOneBatch_OnlyTheRefusedAreLeftOut()
+    {
+        var arrivals = Host.Arrivals();
+        var first = TestArrivals.Family("0014", travellers: 1);
+        await arrivals.AnnounceArrivalAsync(new AnnounceArrivalRequest { RequestId = Guid.NewGuid().ToString(), Arrival = first });
+        var clashing = Enumerable.Range(0, 20).Select(_ =>
+        {
+            var details = TestArrivals.Family("0014", travellers: 1);
+            details.Travellers[0].VNumber = first.Travellers[0].VNumber; // already in an open arrival
+            return details;
+        });
+        var fine = Enumerable.Range(0, 20).Select(_ => TestArrivals.Family("0014", travellers: 1)).ToList();
+
+        var calls = clashing.Concat(fine).Select(async d =>
+        {
+            try
+            {
+                await arrivals.AnnounceArrivalAsync(new AnnounceArrivalRequest { RequestId = Guid.NewGuid().ToString(), Arrival = d });
+                return StatusCode.OK;
+            }
+            catch (RpcException e)
+            {
+                return e.StatusCode;
+            }
+        });
+        var outcomes = await Task.WhenAll(calls);
+
+        Assert.Equal(20, outcomes.Count(o => o == StatusCode.FailedPrecondition));
+        Assert.Equal(20, outcomes.Count(o => o == StatusCode.OK));
+        await using var db = Host.Db();
+        var references = fine.Select(f => f.CaseReference).ToList();
+        Assert.Equal(20, await db.Arrivals.CountAsync(a => references.Contains(a.CaseReference)));
+        Assert.Equal(1, await db.Travellers.CountAsync(t => t.VNumber == first.Travellers[0].VNumber));
+    }
+}
