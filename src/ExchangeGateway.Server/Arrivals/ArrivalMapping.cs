@@ -38,8 +38,19 @@ internal static class ArrivalMapping
                 Description = h.Description,
             }));
         }
+        result.Escalations.AddRange(arrival.Escalations.OrderBy(e => e.RaisedAt).ThenBy(e => e.Id).Select(ToContract));
         return result;
     }
+
+    public static Escalation ToContract(EscalationEntity escalation) => new()
+    {
+        EscalationId = escalation.Id,
+        Kind = (EscalationKind)escalation.Kind,
+        RaisedAt = ToTimestamp(escalation.RaisedAt),
+        Description = escalation.Description,
+        ResolvedAt = ToTimestamp(escalation.ResolvedAt),
+        ResolutionNote = escalation.ResolutionNote ?? "",
+    };
 
     public static TravellerStatus ToContract(TravellerEntity traveller) => new()
     {

@@ -17,6 +17,7 @@ internal static class ArrivalWrites
         var arrival = await db.Arrivals
             .Include(a => a.Travellers)
             .Include(a => a.History)
+            .Include(a => a.Escalations)
             .AsSplitQuery()
             .FirstOrDefaultAsync(a => a.Id == arrivalId, cancellationToken);
         if (arrival is null || !AccessPolicy.CanSee(caller, arrival))

@@ -7,6 +7,9 @@ internal static class NoticeTypes
 {
     public const string SpecVersion = "1.0";
 
+    /// <summary>Escalations are never escalated themselves.</summary>
+    public const string Escalation = "nl.asielketen.escalatie";
+
     public static string Of(Notice.PayloadOneofCase payload) => payload switch
     {
         Notice.PayloadOneofCase.ArrivalAnnounced => "nl.asielketen.aankomst-aangekondigd",
@@ -18,6 +21,7 @@ internal static class NoticeTypes
         Notice.PayloadOneofCase.RegistrationReported => "nl.asielketen.inschrijving-gemeld",
         Notice.PayloadOneofCase.BsnAssigned => "nl.asielketen.bsn-toegekend",
         Notice.PayloadOneofCase.TravellersAnnounced => "nl.asielketen.vreemdelingen-aangekondigd",
+        Notice.PayloadOneofCase.EscalationRaised => Escalation,
         _ => throw new ArgumentOutOfRangeException(nameof(payload), payload, "Notice has no payload."),
     };
 }

@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeGateway.Server.Arrivals;
+using ExchangeGateway.Server.Deadlines;
 using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Gateway;
 using ExchangeGateway.Server.Identity;
@@ -48,6 +49,8 @@ public static class GatewayHosting
         services.AddSingleton<ArrivalDetailsValidator>();
         services.AddHostedService<StorageStartup>();
         services.AddHostedService<IdempotencyCleanup>();
+        services.AddSingleton<AcknowledgementDeadline>();
+        services.AddHostedService<DeadlineMonitor>();
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<CallerInterceptor>();

@@ -8,6 +8,9 @@ public sealed class GatewayOptions
 {
     public const string Section = "Gateway";
 
+    /// <summary>The gateway's own OIN: the <c>source</c> of notices it raises itself (escalations).</summary>
+    public string GatewayOin { get; set; } = "00000099000000000000";
+
     /// <summary>How long a request_id is remembered per organisation (Digikoppeling's duplicate-id retention).</summary>
     public TimeSpan RequestIdRetention { get; set; } = TimeSpan.FromDays(5);
 
@@ -22,6 +25,13 @@ public sealed class GatewayOptions
 
     /// <summary>A notice sent on a stream and not acknowledged within this time is sent again.</summary>
     public TimeSpan RedeliveryTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A notice not acknowledged within this time escalates (municipality feeds to COA and
+    /// chain coordination; COA and IND feeds to chain coordination).</summary>
+    public TimeSpan AcknowledgementDeadline { get; set; } = TimeSpan.FromHours(4);
+
+    /// <summary>How often the gateway looks for passed deadlines.</summary>
+    public TimeSpan DeadlineSweepInterval { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Most writes committed together in one transaction (group commit).</summary>
     public int MaxWriteBatch { get; set; } = 256;

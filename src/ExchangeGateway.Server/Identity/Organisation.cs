@@ -11,6 +11,8 @@ public enum OrganisationRole
     ChainCoordination,
     /// <summary>A municipality's BRP system, serving one or more municipality codes.</summary>
     Municipality,
+    /// <summary>The gateway itself, acting on deadlines. Never in the registry, never a caller.</summary>
+    Gateway,
 }
 
 /// <summary>An organisation known to the gateway. It may hold several certificates and OINs; feeds and
@@ -50,6 +52,10 @@ public static class FeedNames
 /// <summary>The organisation behind a call, and the OIN it identified itself with.</summary>
 public sealed record Caller(Organisation Organisation, string Oin)
 {
+    /// <summary>The gateway itself, as the actor of what it does on its own (escalations).</summary>
+    public static Caller Gateway(string oin) =>
+        new(new Organisation("exchange-gateway", "ExchangeGateway", OrganisationRole.Gateway, [oin], []), oin);
+
     /// <summary>The NL GOV CloudEvents <c>source</c> of notices this caller causes.</summary>
     public string Source => $"urn:nld:oin:{Oin}:systeem:{Organisation.Id}";
 }

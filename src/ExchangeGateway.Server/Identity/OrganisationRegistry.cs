@@ -54,6 +54,10 @@ public sealed class OrganisationRegistry
                     errors.Add($"OIN {oin} is listed for both '{byOin[oin].Id}' and '{organisation.Id}'");
                 }
             }
+            if (!Enum.IsDefined(organisation.Role) || organisation.Role == OrganisationRole.Gateway)
+            {
+                errors.Add($"organisation '{organisation.Id}' has role {organisation.Role}, which is not a caller's role");
+            }
             if (organisation.Role == OrganisationRole.Municipality && organisation.MunicipalityCodes.Count == 0)
             {
                 errors.Add($"municipal organisation '{organisation.Id}' serves no municipality code");

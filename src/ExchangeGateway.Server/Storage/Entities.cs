@@ -25,6 +25,7 @@ internal sealed class ArrivalEntity
     public required byte[] Details { get; set; }
     public List<TravellerEntity> Travellers { get; set; } = [];
     public List<ArrivalHistoryEntity> History { get; set; } = [];
+    public List<EscalationEntity> Escalations { get; set; } = [];
 }
 
 /// <summary>Registration and BSN status of one traveller of an arrival.</summary>
@@ -52,6 +53,18 @@ internal sealed class ArrivalHistoryEntity
     public required string Description { get; set; }
 }
 
+/// <summary>Something overdue about an arrival, raised by the gateway; open until resolved.</summary>
+internal sealed class EscalationEntity
+{
+    public required string Id { get; set; }
+    public required string ArrivalId { get; set; }
+    public int Kind { get; set; }
+    public DateTime RaisedAt { get; set; }
+    public required string Description { get; set; }
+    public DateTime? ResolvedAt { get; set; }
+    public string? ResolutionNote { get; set; }
+}
+
 /// <summary>A recipient's feed. <see cref="HeadSequence"/> is the last sequence handed out; it is
 /// raised inside the writing transaction, so the row stays locked until commit and sequences of one
 /// feed commit in order (see <c>NoticeOutbox</c>).</summary>
@@ -72,6 +85,10 @@ internal sealed class NoticeEntity
     public required string Subject { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime? AcknowledgedAt { get; set; }
+
+    /// <summary>When the acknowledgement deadline escalated this notice (once).</summary>
+    public DateTime? EscalatedAt { get; set; }
+
     public required byte[] Body { get; set; }
 }
 

@@ -12,6 +12,7 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
     public DbSet<FeedEntity> Feeds => Set<FeedEntity>();
     public DbSet<NoticeEntity> Notices => Set<NoticeEntity>();
     public DbSet<IdempotencyEntity> IdempotencyRecords => Set<IdempotencyEntity>();
+    public DbSet<EscalationEntity> Escalations => Set<EscalationEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -29,6 +30,7 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
             arrival.HasIndex(a => a.CaseReference);
             arrival.HasMany(a => a.Travellers).WithOne().HasForeignKey(t => t.ArrivalId).OnDelete(DeleteBehavior.Cascade);
             arrival.HasMany(a => a.History).WithOne().HasForeignKey(h => h.ArrivalId).OnDelete(DeleteBehavior.Cascade);
+            arrival.HasMany(a => a.Escalations).WithOne().HasForeignKey(e => e.ArrivalId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<TravellerEntity>(traveller =>
@@ -76,6 +78,21 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
                 .HasDatabaseName("IX_Notices_Unacknowledged")
                 .HasFilter(UnacknowledgedFilter);
             notice.HasIndex(n => n.NoticeId).IsUnique();
+            // The deadline sweep reads "unacknowledged, not yet escalated, older than the deadline".
+            notice.HasIndex(n => n.CreatedAt)
+                .HasDatabaseName("IX_Notices_AwaitingEscalation")
+                .HasFilter(AwaitingEscalationFilter);
+        });
+
+        modelBuilder.Entity<EscalationEntity>(escalation =>
+        {
+            escalation.ToTable("Escalations");
+            escalation.HasKey(e => e.Id);
+            escalation.Property(e => e.Id).HasMaxLength(36).IsUnicode(false);
+            escalation.Property(e => e.ArrivalId).HasMaxLength(36).IsUnicode(false);
+            escalation.Property(e => e.Description).HasMaxLength(500);
+            escalation.Property(e => e.ResolutionNote).HasMaxLength(500);
+            escalation.HasIndex(e => e.ArrivalId);
         });
 
         modelBuilder.Entity<IdempotencyEntity>(record =>
@@ -91,4 +108,7 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
 
     /// <summary>The provider's SQL for "AcknowledgedAt IS NULL" (identifier quoting differs).</summary>
     protected abstract string UnacknowledgedFilter { get; }
+
+    /// <summary>The provider's SQL for "AcknowledgedAt IS NULL AND EscalatedAt IS NULL".</summary>
+    protected abstract string AwaitingEscalationFilter { get; }
 }

@@ -22,7 +22,7 @@ internal sealed partial class GatewayStore(
     IOptions<GatewayOptions> options,
     ILogger<GatewayStore> logger) : IAsyncDisposable
 {
-    private readonly ResiliencePipeline _retry = StorageResilience.CreatePipeline(time);
+    private readonly ResiliencePipeline _retry = StorageResilience.CreatePipeline();
     private readonly WriteBatcher _batcher = new(contexts, feeds, time, logger, options.Value.MaxWriteBatch);
 
     public ValueTask DisposeAsync() => _batcher.DisposeAsync();

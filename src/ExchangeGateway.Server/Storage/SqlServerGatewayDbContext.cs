@@ -8,6 +8,8 @@ internal sealed class SqlServerGatewayDbContext(DbContextOptions<SqlServerGatewa
 {
     protected override string UnacknowledgedFilter => "[AcknowledgedAt] IS NULL";
 
+    protected override string AwaitingEscalationFilter => "[AcknowledgedAt] IS NULL AND [EscalatedAt] IS NULL";
+
     public static DbContextOptions<SqlServerGatewayDbContext> CreateOptions(StorageOptions storage) =>
         new DbContextOptionsBuilder<SqlServerGatewayDbContext>()
             .UseSqlServer(storage.ConnectionString, sql => sql.MigrationsHistoryTable("__MigrationsHistory"))

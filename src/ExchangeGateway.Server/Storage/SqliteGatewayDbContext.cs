@@ -10,6 +10,8 @@ internal sealed class SqliteGatewayDbContext(DbContextOptions<SqliteGatewayDbCon
 {
     protected override string UnacknowledgedFilter => "\"AcknowledgedAt\" IS NULL";
 
+    protected override string AwaitingEscalationFilter => "\"AcknowledgedAt\" IS NULL AND \"EscalatedAt\" IS NULL";
+
     public static DbContextOptions<SqliteGatewayDbContext> CreateOptions(StorageOptions storage) =>
         new DbContextOptionsBuilder<SqliteGatewayDbContext>()
             .UseSqlite(storage.ConnectionString, sqlite => sqlite.MigrationsHistoryTable("__MigrationsHistory"))

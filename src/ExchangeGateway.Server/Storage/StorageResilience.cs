@@ -19,7 +19,9 @@ internal static class StorageResilience
     private const int SqliteFull = 13;
     private const int SqliteCantOpen = 14;
 
-    public static ResiliencePipeline CreatePipeline(TimeProvider time) => new ResiliencePipelineBuilder { TimeProvider = time }
+    /// <summary>Backoff runs on the wall clock, not the gateway's (possibly fake) business clock: a
+    /// lock wait is real time whatever time the rules see.</summary>
+    public static ResiliencePipeline CreatePipeline() => new ResiliencePipelineBuilder
         .AddRetry(new RetryStrategyOptions
         {
             ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),

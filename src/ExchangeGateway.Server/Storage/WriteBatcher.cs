@@ -32,7 +32,7 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
         _time = time;
         _logger = logger;
         _maxBatch = maxBatch;
-        _retry = StorageResilience.CreatePipeline(time);
+        _retry = StorageResilience.CreatePipeline();
         _loop = Task.Run(RunAsync);
     }
 

@@ -129,6 +129,44 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                     b.ToTable("ArrivalHistory", (string)null);
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.EscalationEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(36)");
+
+                    b.Property<string>("ArrivalId")
+                        .IsRequired()
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(36)");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("nvarchar(500)");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("int");
+
+                    b.Property<DateTime>("RaisedAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<string>("ResolutionNote")
+                        .HasMaxLength(500)
+                        .HasColumnType("nvarchar(500)");
+
+                    b.Property<DateTime?>("ResolvedAt")
+                        .HasColumnType("datetime2");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ArrivalId");
+
+                    b.ToTable("Escalations", (string)null);
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.FeedEntity", b =>
                 {
                     b.Property<string>("Id")
@@ -201,6 +239,9 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("datetime2");
 
+                    b.Property<DateTime?>("EscalatedAt")
+                        .HasColumnType("datetime2");
+
                     b.Property<string>("NoticeId")
                         .IsRequired()
                         .HasMaxLength(36)
@@ -220,6 +261,10 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                         .HasColumnType("varchar(100)");
 
                     b.HasKey("FeedId", "Sequence");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("IX_Notices_AwaitingEscalation")
+                        .HasFilter("[AcknowledgedAt] IS NULL AND [EscalatedAt] IS NULL");
 
                     b.HasIndex("NoticeId")
                         .IsUnique();
@@ -287,6 +332,15 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.EscalationEntity", b =>
+                {
+                    b.HasOne("ExchangeGateway.Server.Storage.ArrivalEntity", null)
+                        .WithMany("Escalations")
+                        .HasForeignKey("ArrivalId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.TravellerEntity", b =>
                 {
                     b.HasOne("ExchangeGateway.Server.Storage.ArrivalEntity", null)
@@ -298,6 +352,8 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
 
             modelBuilder.Entity("ExchangeGateway.Server.Storage.ArrivalEntity", b =>
                 {
+                    b.Navigation("Escalations");
+
                     b.Navigation("History");
 
                     b.Navigation("Travellers");

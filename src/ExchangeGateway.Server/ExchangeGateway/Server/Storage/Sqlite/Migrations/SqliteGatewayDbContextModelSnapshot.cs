@@ -122,6 +122,44 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.ToTable("ArrivalHistory", (string)null);
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.EscalationEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ArrivalId")
+                        .IsRequired()
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("RaisedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ResolutionNote")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ResolvedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ArrivalId");
+
+                    b.ToTable("Escalations", (string)null);
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.FeedEntity", b =>
                 {
                     b.Property<string>("Id")
@@ -194,6 +232,9 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("EscalatedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("NoticeId")
                         .IsRequired()
                         .HasMaxLength(36)
@@ -213,6 +254,10 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("FeedId", "Sequence");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("IX_Notices_AwaitingEscalation")
+                        .HasFilter("\"AcknowledgedAt\" IS NULL AND \"EscalatedAt\" IS NULL");
 
                     b.HasIndex("NoticeId")
                         .IsUnique();
@@ -280,6 +325,15 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.EscalationEntity", b =>
+                {
+                    b.HasOne("ExchangeGateway.Server.Storage.ArrivalEntity", null)
+                        .WithMany("Escalations")
+                        .HasForeignKey("ArrivalId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.TravellerEntity", b =>
                 {
                     b.HasOne("ExchangeGateway.Server.Storage.ArrivalEntity", null)
@@ -291,6 +345,8 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
 
             modelBuilder.Entity("ExchangeGateway.Server.Storage.ArrivalEntity", b =>
                 {
+                    b.Navigation("Escalations");
+
                     b.Navigation("History");
 
                     b.Navigation("Travellers");
