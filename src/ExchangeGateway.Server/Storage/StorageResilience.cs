@@ -21,7 +21,7 @@ internal static class StorageResilience
 
     /// <summary>Backoff runs on the wall clock, not the gateway's (possibly fake) business clock: a
     /// lock wait is real time whatever time the rules see.</summary>
-    public static ResiliencePipeline CreatePipeline() => new ResiliencePipelineBuilder
+    public static ResiliencePipeline CreatePipeline() => new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
             ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
