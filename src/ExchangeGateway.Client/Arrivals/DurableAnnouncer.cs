@@ -1,0 +1,178 @@
+using System.Globalization;
+using ExchangeGateway.Client.Resilience;
+using ExchangeGateway.Contracts.V1;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Data.Sqlite;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace ExchangeGateway.Client.Arrivals;
+
+/// <summary>For COA systems: an announcement is first stored in a local SQLite outbox (WAL,
+/// synchronous=FULL) under its request_id, and only then sent; the outbox is drained until the
+/// gateway confirms each one. A COA process that crashes during a gateway outage loses nothing: on
+/// restart it sends what is still pending, with the same request_ids, so nothing is stored twice.</summary>
+public sealed class DurableAnnouncer : IAsyncDisposable
+{
+    private readonly GatewayClient _client;
+    private readonly SqliteConnection _connection;
+    private readonly SemaphoreSlim _drain = new(1, 1);
+    private readonly SemaphoreSlim _work = new(0);
+
+    private DurableAnnouncer(GatewayClient client, SqliteConnection connection)
+    {
+        _client = client;
+        _connection = connection;
+    }
+
+    /// <summary>Opens (or creates) the outbox file.</summary>
+    public static async Task<DurableAnnouncer> OpenAsync(GatewayClient client, string outboxPath, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = outboxPath, Pooling = false }.ToString());
+        await connection.OpenAsync(cancellationToken);
+        await ExecuteAsync(connection, """
+            PRAGMA journal_mode=WAL;
+            PRAGMA synchronous=FULL;
+            CREATE TABLE IF NOT EXISTS Outbox (
+                Position INTEGER PRIMARY KEY AUTOINCREMENT,
+                RequestId TEXT NOT NULL UNIQUE,
+                Request BLOB NOT NULL,
+                State TEXT NOT NULL,
+                EnqueuedAt TEXT NOT NULL,
+                ArrivalId TEXT NULL,
+                Error TEXT NULL,
+                Attempts INTEGER NOT NULL DEFAULT 0);
+            """, cancellationToken);
+        return new DurableAnnouncer(client, connection);
+    }
+
+    /// <summary>Stores the announcement durably and returns its request_id; <see cref="RunAsync"/> or
+    /// <see cref="DrainAsync"/> sends it. Enqueuing the same request_id again is a no-op.</summary>
+    public async Task<string> EnqueueAsync(ArrivalDetails arrival, string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        var request = new AnnounceArrivalRequest { RequestId = requestId ?? GatewayClient.NewRequestId(), Arrival = arrival };
+        await using var command = _connection.CreateCommand();
+        command.CommandText = "INSERT OR IGNORE INTO Outbox (RequestId, Request, State, EnqueuedAt) VALUES ($id, $request, 'pending', $at)";
+        command.Parameters.AddWithValue("$id", request.RequestId);
+        command.Parameters.AddWithValue("$request", request.ToByteArray());
+        command.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+        _work.Release();
+        return request.RequestId;
+    }
+
+    /// <summary>Sends pending announcements until the outbox is empty or the gateway stays unreachable
+    /// (they stay pending). Returns how many were confirmed in this pass.</summary>
+    public async Task<int> DrainAsync(CancellationToken cancellationToken = default)
+    {
+        await _drain.WaitAsync(cancellationToken);
+        try
+        {
+            var confirmed = 0;
+            foreach (var (requestId, bytes) in await PendingAsync(cancellationToken))
+            {
+                var request = AnnounceArrivalRequest.Parser.ParseFrom(bytes);
+                try
+                {
+                    var arrival = await _client.AnnounceArrivalAsync(request.Arrival, request.RequestId, cancellationToken);
+                    await MarkAsync(requestId, "confirmed", arrival.ArrivalId, null, cancellationToken);
+                    confirmed++;
+                }
+                catch (RpcException e) when (!GatewayResilience.IsRetryable(e.StatusCode) && e.StatusCode is not (StatusCode.Cancelled or StatusCode.Unknown or StatusCode.Internal))
+                {
+                    // The gateway answered: this announcement will never be accepted as it is. Keep it
+                    // for a person to correct; it is not silently dropped.
+                    await MarkAsync(requestId, "refused", null, $"{e.StatusCode}: {e.Status.Detail}", cancellationToken);
+                }
+                catch (Exception e) when (e is RpcException or BrokenCircuitException or TimeoutRejectedException or HttpRequestException)
+                {
+                    await CountAttemptAsync(requestId, cancellationToken);
+                    return confirmed; // the gateway is unreachable for now: try again later, in order
+                }
+            }
+            return confirmed;
+        }
+        finally
+        {
+            _drain.Release();
+        }
+    }
+
+    /// <summary>Drains whenever something is enqueued, and every <paramref name="retryInterval"/>
+    /// while anything is pending, until cancelled.</summary>
+    public async Task RunAsync(TimeSpan retryInterval, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await DrainAsync(cancellationToken);
+            var pending = await CountAsync("pending", cancellationToken);
+            await _work.WaitAsync(pending > 0 ? retryInterval : Timeout.InfiniteTimeSpan, cancellationToken);
+        }
+    }
+
+    /// <summary>How many announcements are in <paramref name="state"/>: pending, confirmed or refused.</summary>
+    public async Task<int> CountAsync(string state, CancellationToken cancellationToken = default)
+    {
+        await using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM Outbox WHERE State = $state";
+        command.Parameters.AddWithValue("$state", state);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The arrival id the gateway gave a confirmed announcement, or null.</summary>
+    public async Task<string?> ArrivalIdAsync(string requestId, CancellationToken cancellationToken = default)
+    {
+        await using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT ArrivalId FROM Outbox WHERE RequestId = $id";
+        command.Parameters.AddWithValue("$id", requestId);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    private async Task<List<(string RequestId, byte[] Request)>> PendingAsync(CancellationToken cancellationToken)
+    {
+        var pending = new List<(string, byte[])>();
+        await using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT RequestId, Request FROM Outbox WHERE State = 'pending' ORDER BY Position";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            pending.Add((reader.GetString(0), (byte[])reader.GetValue(1)));
+        }
+        return pending;
+    }
+
+    private async Task MarkAsync(string requestId, string state, string? arrivalId, string? error, CancellationToken cancellationToken)
+    {
+        await using var command = _connection.CreateCommand();
+        command.CommandText = "UPDATE Outbox SET State = $state, ArrivalId = $arrival, Error = $error, Attempts = Attempts + 1 WHERE RequestId = $id";
+        command.Parameters.AddWithValue("$state", state);
+        command.Parameters.AddWithValue("$arrival", (object?)arrivalId ?? DBNull.Value);
+        command.Parameters.AddWithValue("$error", (object?)error ?? DBNull.Value);
+        command.Parameters.AddWithValue("$id", requestId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private async Task CountAttemptAsync(string requestId, CancellationToken cancellationToken)
+    {
+        await using var command = _connection.CreateCommand();
+        command.CommandText = "UPDATE Outbox SET Attempts = Attempts + 1 WHERE RequestId = $id";
+        command.Parameters.AddWithValue("$id", requestId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _connection.DisposeAsync();
+        _drain.Dispose();
+        _work.Dispose();
+    }
+}
