@@ -30,7 +30,10 @@ internal static class ArrivalMapping
         result.Travellers.AddRange(arrival.Travellers.OrderBy(t => t.Position).Select(ToContract));
         if (withHistory)
         {
-            result.History.AddRange(arrival.History.OrderBy(h => h.Id).Select(h => new HistoryEntry
+            // Entries added by the unit of work that builds this answer have no id until it commits
+            // (0 or a temporary value); they are the newest, so they come last, in the order added.
+            var history = arrival.History.Where(h => h.Id > 0).OrderBy(h => h.Id).Concat(arrival.History.Where(h => h.Id <= 0));
+            result.History.AddRange(history.Select(h => new HistoryEntry
             {
                 Time = ToTimestamp(h.At),
                 Actor = h.Actor,

@@ -27,6 +27,10 @@ internal sealed partial class FeedDispatcher : IAsyncDisposable
     private readonly List<FeedStream> _streams = [];
     private readonly SortedDictionary<long, PendingNotice> _pending = [];
     private readonly HashSet<long> _acknowledgedAhead = [];
+
+    // How often notices were sent before the buffer was dropped (nobody listening), so a subscriber
+    // that reconnects gets them with the right redelivery_count.
+    private readonly Dictionary<long, int> _deliveredBefore = [];
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly CancellationTokenSource _stopping = new();
     private readonly ITimer _redeliveryTimer;
@@ -159,6 +163,10 @@ internal sealed partial class FeedDispatcher : IAsyncDisposable
             }
             // Nobody listens: forget the buffer, the database has it all. A later subscriber starts
             // from the database, which also picks up acknowledgements made through other instances.
+            foreach (var notice in _pending.Values.Where(n => n.Deliveries > 0))
+            {
+                _deliveredBefore[notice.Sequence] = notice.Deliveries;
+            }
             _pending.Clear();
             _acknowledgedAhead.Clear();
             _loadedThrough = 0;
@@ -201,10 +209,17 @@ internal sealed partial class FeedDispatcher : IAsyncDisposable
                 _loadedThrough = row.Sequence;
                 if (!_acknowledgedAhead.Remove(row.Sequence))
                 {
-                    _pending[row.Sequence] = new PendingNotice(row.Sequence, Notice.Parser.ParseFrom(row.Body));
+                    _pending[row.Sequence] = new PendingNotice(row.Sequence, Notice.Parser.ParseFrom(row.Body))
+                    {
+                        Deliveries = _deliveredBefore.Remove(row.Sequence, out var deliveries) ? deliveries : 0,
+                    };
                 }
             }
             _acknowledgedAhead.RemoveWhere(s => s <= _loadedThrough);
+            foreach (var acknowledged in _deliveredBefore.Keys.Where(s => s <= _loadedThrough).ToList())
+            {
+                _deliveredBefore.Remove(acknowledged);
+            }
             _mayHaveMore = rows.Count == room || _commits != commitsBefore;
             if (_mayHaveMore)
             {
@@ -263,6 +278,12 @@ internal sealed partial class FeedDispatcher : IAsyncDisposable
                     }
                     var notice = Notice.Parser.ParseFrom(row.Body);
                     notice.Sequence = (ulong)row.Sequence;
+                    if (_pending.TryGetValue(row.Sequence, out var pending))
+                    {
+                        // Not acknowledged yet: this send counts as a delivery (live delivery leaves the
+                        // notice alone while it is outstanding here, see Dispatch).
+                        notice.RedeliveryCount = (uint)pending.Deliveries++;
+                    }
                     stream.Replayed[row.Sequence] = (row.Subject, now);
                     stream.Outstanding++;
                     stream.ReplayNext = row.Sequence + 1;
@@ -285,9 +306,10 @@ internal sealed partial class FeedDispatcher : IAsyncDisposable
                 var blocked = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var notice in _pending.Values)
                 {
-                    if (!blocked.Add(notice.Subject) || notice.Holder is not null)
+                    if (!blocked.Add(notice.Subject) || notice.Holder is not null || IsReplayedOutstanding(notice.Sequence))
                     {
-                        // Outstanding already, or an earlier notice about this arrival is unacknowledged.
+                        // Outstanding already (live or by replay), or an earlier notice about this arrival
+                        // is unacknowledged.
                         continue;
                     }
                     var stream = StreamWithMostRoom(live);
@@ -301,6 +323,8 @@ internal sealed partial class FeedDispatcher : IAsyncDisposable
         }
         ScheduleRedelivery();
     }
+
+    private bool IsReplayedOutstanding(long sequence) => _streams.Exists(s => s.Replayed.ContainsKey(sequence));
 
     private void ReleaseExpired(DateTimeOffset now)
     {

@@ -77,4 +77,23 @@ public sealed class AnnounceArrivalTests(GatewayHostFixture fixture) : IClassFix
         await RpcAssert.ThrowsAsync(StatusCode.PermissionDenied, async () =>
             await Host.Arrivals("gemeente-amsterdam").AnnounceArrivalAsync(new AnnounceArrivalRequest { RequestId = "x", Arrival = TestArrivals.Family() }));
     }
+
+    [Fact]
+    public async Task AnnounceArrival_VNumberAlreadyInOpenArrival_IsFailedPreconditionAndStoresNothing()
+    {
+        var first = TestArrivals.Family("0363");
+        await Host.Arrivals().AnnounceArrivalAsync(new AnnounceArrivalRequest { RequestId = Guid.NewGuid().ToString(), Arrival = first });
+        var second = TestArrivals.Family("0344");
+        second.Travellers[1].VNumber = first.Travellers[0].VNumber;
+
+        var error = await RpcAssert.ThrowsAsync(StatusCode.FailedPrecondition, async () =>
+            await Host.Arrivals().AnnounceArrivalAsync(new AnnounceArrivalRequest { RequestId = Guid.NewGuid().ToString(), Arrival = second }));
+
+        var violation = Assert.Single(error.GetRpcStatus()!.GetDetail<Google.Rpc.PreconditionFailure>().Violations);
+        Assert.Equal("TRAVELLER_IN_OPEN_ARRIVAL", violation.Type);
+        Assert.Equal("arrival.travellers[1].v_number", violation.Subject);
+        Assert.DoesNotContain(first.Travellers[0].VNumber, error.Status.Detail, StringComparison.Ordinal);
+        await using var db = Host.Db();
+        Assert.False(await db.Arrivals.AnyAsync(a => a.CaseReference == second.CaseReference));
+    }
 }

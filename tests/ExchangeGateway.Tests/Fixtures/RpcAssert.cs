@@ -26,4 +26,23 @@ public static class RpcAssert
         }
         return badRequest;
     }
+
+    /// <summary>FAILED_PRECONDITION whose PreconditionFailure has a violation of <paramref name="type"/>.</summary>
+    public static async Task<PreconditionFailure.Types.Violation> FailedPreconditionAsync(Func<Task> call, string type)
+    {
+        var exception = await ThrowsAsync(StatusCode.FailedPrecondition, call);
+        var failure = exception.GetRpcStatus()?.GetDetail<PreconditionFailure>();
+        Assert.NotNull(failure);
+        return Assert.Single(failure.Violations, v => v.Type == type);
+    }
+
+    /// <summary>An error of <paramref name="expected"/> whose ErrorInfo has <paramref name="reason"/>.</summary>
+    public static async Task<RpcException> ReasonAsync(StatusCode expected, string reason, Func<Task> call)
+    {
+        var exception = await ThrowsAsync(expected, call);
+        var info = exception.GetRpcStatus()?.GetDetail<ErrorInfo>();
+        Assert.NotNull(info);
+        Assert.Equal(reason, info.Reason);
+        return exception;
+    }
 }
