@@ -21,11 +21,21 @@ internal sealed class GatewayDbContextFactory
                 var sqlServer = SqlServerGatewayDbContext.CreateOptions(storage);
                 _create = () => new SqlServerGatewayDbContext(sqlServer);
                 break;
+            case StorageProvider.PostgreSql:
+                var postgres = PostgresGatewayDbContext.CreateOptions(storage);
+                _create = () => new PostgresGatewayDbContext(postgres);
+                break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(storage), storage.Provider, "Unknown storage provider.");
         }
         ConnectionString = storage.ConnectionString;
+        FeedPollInterval = storage.FeedPollInterval;
     }
+
+    /// <summary>Several instances can share this database: commits of the others must be looked for.</summary>
+    public bool IsShared => Provider != StorageProvider.Sqlite;
+
+    public TimeSpan FeedPollInterval { get; }
 
     public StorageProvider Provider { get; }
 

@@ -3,11 +3,15 @@ namespace ExchangeGateway.Server.Storage;
 /// <summary>Which database the gateway keeps its state in (configuration section <c>Gateway:Storage</c>).</summary>
 public sealed class StorageOptions
 {
-    /// <summary><c>Sqlite</c> (the embedded default) or <c>SqlServer</c>.</summary>
+    /// <summary><c>Sqlite</c> (the embedded default), <c>SqlServer</c> or <c>PostgreSql</c>.</summary>
     public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
 
     /// <summary>ADO.NET connection string. For SQLite, <c>Data Source=path</c>; the file is created.</summary>
     public string ConnectionString { get; set; } = "Data Source=exchange-gateway.db";
+
+    /// <summary>How often other instances' commits are looked for on a server database (0: never;
+    /// PostgreSQL also pushes them with LISTEN/NOTIFY, so this is only its safety net).</summary>
+    public TimeSpan FeedPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>How long SQLite waits for a lock before it reports busy, in milliseconds.</summary>
     public int SqliteBusyTimeoutMilliseconds { get; set; } = 5000;
@@ -20,4 +24,6 @@ public enum StorageProvider
     Sqlite,
     /// <summary>Microsoft SQL Server, the production database.</summary>
     SqlServer,
+    /// <summary>PostgreSQL, a server database shared by several gateway instances.</summary>
+    PostgreSql,
 }

@@ -40,6 +40,8 @@ internal static class StorageResilience
 #pragma warning disable EF1001 // The detector is the provider's own list of transient SQL Server errors.
         SqlException sql => SqlServerTransientExceptionDetector.ShouldRetryOn(sql),
 #pragma warning restore EF1001
+        Npgsql.PostgresException postgres => postgres.IsTransient || postgres.SqlState is "40001" or "40P01",
+        Npgsql.NpgsqlException npgsql => npgsql.IsTransient,
         TimeoutException => true,
         _ => false,
     };
@@ -50,6 +52,9 @@ internal static class StorageResilience
     {
         SqliteException sqlite => (sqlite.SqliteErrorCode & 0xFF) is SqliteReadOnly or SqliteIoError or SqliteFull or SqliteCantOpen,
         SqlException => true,
+        Npgsql.PostgresException postgres => postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
+            || postgres.SqlState.StartsWith("53", StringComparison.Ordinal) || postgres.SqlState.StartsWith("57", StringComparison.Ordinal),
+        Npgsql.NpgsqlException => true,
         _ => false,
     };
 
@@ -58,6 +63,7 @@ internal static class StorageResilience
     {
         SqliteException sqlite => sqlite.SqliteErrorCode == 19 && sqlite.SqliteExtendedErrorCode is 1555 or 2067,
         SqlException sql => sql.Number is 2601 or 2627,
+        Npgsql.PostgresException postgres => postgres.SqlState == "23505",
         _ => false,
     };
 
