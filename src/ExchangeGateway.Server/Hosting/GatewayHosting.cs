@@ -51,6 +51,8 @@ public static class GatewayHosting
         services.AddHostedService<IdempotencyCleanup>();
         services.AddSingleton<AcknowledgementDeadline>();
         services.AddHostedService<DeadlineMonitor>();
+        services.AddHostedService<FeedHeadPoller>();
+        services.AddHostedService<PostgresFeedListener>();
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<CallerInterceptor>();

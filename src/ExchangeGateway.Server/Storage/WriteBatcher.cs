@@ -120,6 +120,12 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
                 var outboxes = done.Select(d => d.Context.Outbox).ToList();
                 await NoticeOutbox.AssignSequencesAsync(db, outboxes, token);
                 await db.SaveChangesAsync(token);
+                var touched = outboxes.SelectMany(o => o.Feeds).Distinct().ToList();
+                if (_contexts.Provider == StorageProvider.PostgreSql && touched.Count > 0)
+                {
+                    // Delivered to the other instances' listeners only if, and when, this commits.
+                    await PostgresFeedListener.NotifyAsync(db, touched, token);
+                }
                 // Once the commit is sent it is finished whoever is waiting: a retry with the same
                 // request_id then finds the stored answer.
                 await transaction.CommitAsync(CancellationToken.None);
@@ -127,7 +133,7 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
                 {
                     item.Completion.TrySetResult(result);
                 }
-                _feeds.NotifyCommitted(outboxes.SelectMany(o => o.Feeds).Distinct());
+                _feeds.NotifyCommitted(touched);
             }, _stopping.Token);
         }
         catch (Exception exception)
