@@ -26,10 +26,15 @@ public sealed partial class GatewayProcess : IAsyncDisposable
     private Process? _process;
     private TaskCompletionSource<string>? _ready;
 
-    private GatewayProcess(string certificatesDirectory, string databasePath)
+    private readonly string[] _storageArguments;
+
+    private GatewayProcess(string certificatesDirectory, string databasePath, string? postgres)
     {
         CertificatesDirectory = certificatesDirectory;
         DatabasePath = databasePath;
+        _storageArguments = postgres is null
+            ? ["--db", databasePath]
+            : ["--Gateway:Storage:Provider=PostgreSql", "--Gateway:Storage:ConnectionString=" + postgres];
     }
 
     /// <summary>Where the development PKI (and organisations.json) lives.</summary>
@@ -49,11 +54,13 @@ public sealed partial class GatewayProcess : IAsyncDisposable
     /// <summary>Path of exgw.dll, copied to this project's output by the project reference.</summary>
     public static string ExgwPath => Path.Combine(AppContext.BaseDirectory, "exgw.dll");
 
-    /// <summary>Starts a gateway with the shared test PKI and a fresh database in its own directory.</summary>
-    public static async Task<GatewayProcess> StartAsync(string? certificatesDirectory = null)
+    /// <summary>Starts a gateway with the shared test PKI and a fresh SQLite database in its own
+    /// directory, or on the PostgreSQL database <paramref name="postgres"/> (a connection string),
+    /// which several gateway processes may share.</summary>
+    public static async Task<GatewayProcess> StartAsync(string? certificatesDirectory = null, string? postgres = null)
     {
         var work = Directory.CreateTempSubdirectory("exgw-e2e-").FullName;
-        var gateway = new GatewayProcess(certificatesDirectory ?? TestPki.Directory, Path.Combine(work, "gateway.db"));
+        var gateway = new GatewayProcess(certificatesDirectory ?? TestPki.Directory, Path.Combine(work, "gateway.db"), postgres);
         try
         {
             await gateway.LaunchAsync(FreePort());
@@ -166,13 +173,14 @@ public sealed partial class GatewayProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(DatabasePath)!,
         };
-        foreach (var argument in new[]
-        {
+        string[] arguments =
+        [
             ExgwPath, "serve", "--dev",
             "--certs", CertificatesDirectory,
-            "--db", DatabasePath,
             "--urls", $"https://127.0.0.1:{port}",
-        })
+            .. _storageArguments,
+        ];
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
