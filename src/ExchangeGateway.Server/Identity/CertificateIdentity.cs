@@ -14,7 +14,8 @@ public static class CertificateIdentity
     {
         foreach (var rdn in certificate.SubjectName.EnumerateRelativeDistinguishedNames())
         {
-            if (rdn.GetSingleElementType().Value == SerialNumberOid)
+            // A multi-valued RDN (CN=x+OU=y) has no single element: asking for it throws, so skip it.
+            if (!rdn.HasMultipleElements && rdn.GetSingleElementType().Value == SerialNumberOid)
             {
                 var value = rdn.GetSingleElementValue();
                 return Identifiers.IsValidOin(value) ? value : null;

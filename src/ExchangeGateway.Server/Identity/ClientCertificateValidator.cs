@@ -12,7 +12,7 @@ public sealed class ClientCertificateValidator(X509Certificate2Collection trustA
 {
     private const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
 
-    private readonly ConcurrentDictionary<string, (DateTimeOffset CheckedAt, string? Failure)> _recent = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (DateTimeOffset CheckedAt, string? Failure, X509Certificate2Collection? Intermediates)> _recent = new(StringComparer.Ordinal);
 
     public static X509Certificate2Collection LoadAnchors(string pemPath)
     {
@@ -32,15 +32,25 @@ public sealed class ClientCertificateValidator(X509Certificate2Collection trustA
         // every call, so a verdict is reused for a minute.
         var now = time.GetUtcNow();
         var key = certificate.Thumbprint;
-        if (_recent.TryGetValue(key, out var cached) && now - cached.CheckedAt < TimeSpan.FromMinutes(1)
-            && now < certificate.NotAfter.ToUniversalTime())
+        var known = _recent.TryGetValue(key, out var cached);
+        if (known && now - cached.CheckedAt < TimeSpan.FromMinutes(1) && now < certificate.NotAfter.ToUniversalTime())
         {
             return cached.Failure;
         }
-        var failure = Check(certificate, intermediates, now);
-        _recent[key] = (now, failure);
+        // The per-call check has no intermediates (HttpContext does not carry the peer's chain): reuse
+        // the ones the TLS handshake presented with this certificate, or a certificate issued by an
+        // intermediate CA would be refused on its connection a minute after the handshake accepted it.
+        var retained = intermediates is null && known ? cached.Intermediates : null;
+        var failure = Check(certificate, intermediates ?? retained, now);
+        // Kept for accepted certificates only: a refused peer cannot make the gateway hold what it sent.
+        _recent[key] = (now, failure, failure is null ? retained ?? Copy(intermediates) : null);
         return failure;
     }
+
+    /// <summary>Copies the certificates, so they do not depend on the lifetime of the TLS layer's chain.</summary>
+    private static X509Certificate2Collection? Copy(X509Certificate2Collection? certificates) =>
+        certificates is null or { Count: 0 } ? null
+        : [.. certificates.Select(c => X509CertificateLoader.LoadCertificate(c.RawData))];
 
     private string? Check(X509Certificate2 certificate, X509Certificate2Collection? intermediates, DateTimeOffset now)
     {

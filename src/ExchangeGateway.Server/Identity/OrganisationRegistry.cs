@@ -87,8 +87,13 @@ public sealed class OrganisationRegistry
         using var stream = File.OpenRead(path);
         var file = JsonSerializer.Deserialize<RegistryFile>(stream, JsonOptions)
             ?? throw new InvalidDataException($"Organisation registry {path} is empty.");
-        return new OrganisationRegistry(file.Organisations.Select(o => new Organisation(
-            o.Id, o.Name ?? o.Id, o.Role, o.Oins ?? [], o.MunicipalityCodes ?? [])));
+        var organisations = file.Organisations
+            ?? throw new InvalidDataException($"Organisation registry {path} has no \"organisations\" list.");
+        // A missing role must not silently become the enum's first value (Coa).
+        return new OrganisationRegistry(organisations.Select(o => new Organisation(
+            o.Id, o.Name ?? o.Id,
+            o.Role ?? throw new InvalidDataException($"Organisation registry {path}: organisation '{o.Id}' has no role."),
+            o.Oins ?? [], o.MunicipalityCodes ?? [])));
     }
 
     public void Save(string path)
@@ -99,7 +104,7 @@ public sealed class OrganisationRegistry
         File.WriteAllText(path, JsonSerializer.Serialize(file, WriteOptions));
     }
 
-    private sealed record RegistryFile(List<RegistryEntry> Organisations);
+    private sealed record RegistryFile(List<RegistryEntry>? Organisations);
 
-    private sealed record RegistryEntry(string Id, string? Name, OrganisationRole Role, List<string>? Oins, List<string>? MunicipalityCodes);
+    private sealed record RegistryEntry(string Id, string? Name, OrganisationRole? Role, List<string>? Oins, List<string>? MunicipalityCodes);
 }
