@@ -135,7 +135,7 @@ internal sealed class ArrivalDetailsValidator(MunicipalityTable municipalities, 
             {
                 violations.Add(at + ".v_number", "appears twice in this arrival");
             }
-            if (hasReferent && traveller.VNumber == details.Referent!.VNumber)
+            if (hasReferent && traveller.VNumber.Length > 0 && traveller.VNumber == details.Referent!.VNumber)
             {
                 violations.Add(at + ".v_number", "is the referent's V-number; the referent is not a traveller");
             }

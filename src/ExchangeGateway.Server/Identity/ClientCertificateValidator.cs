@@ -11,6 +11,7 @@ namespace ExchangeGateway.Server.Identity;
 public sealed class ClientCertificateValidator(X509Certificate2Collection trustAnchors, TimeProvider time)
 {
     private const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
+    private const int MaxRemembered = 10_000;
 
     private readonly ConcurrentDictionary<string, (DateTimeOffset CheckedAt, string? Failure, X509Certificate2Collection? Intermediates)> _recent = new(StringComparer.Ordinal);
 
@@ -42,6 +43,11 @@ public sealed class ClientCertificateValidator(X509Certificate2Collection trustA
         // intermediate CA would be refused on its connection a minute after the handshake accepted it.
         var retained = intermediates is null && known ? cached.Intermediates : null;
         var failure = Check(certificate, intermediates ?? retained, now);
+        if (_recent.Count >= MaxRemembered)
+        {
+            // Bounded memory whatever peers present: forgetting only costs a chain build.
+            _recent.Clear();
+        }
         // Kept for accepted certificates only: a refused peer cannot make the gateway hold what it sent.
         _recent[key] = (now, failure, failure is null ? retained ?? Copy(intermediates) : null);
         return failure;

@@ -62,6 +62,10 @@ public sealed class OrganisationRegistry
             {
                 errors.Add($"municipal organisation '{organisation.Id}' serves no municipality code");
             }
+            foreach (var code in organisation.MunicipalityCodes.Where(c => !Identifiers.IsMunicipalityCodeFormat(c)))
+            {
+                errors.Add($"organisation '{organisation.Id}': '{code}' is not a 4-digit municipality code");
+            }
             if (organisation.Role != OrganisationRole.Municipality && organisation.MunicipalityCodes.Count > 0)
             {
                 errors.Add($"organisation '{organisation.Id}' is not municipal but lists municipality codes");
