@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ExchangeGateway.Cli.Bench;
 using ExchangeGateway.Cli.Certs;
 using ExchangeGateway.Cli.Demo;
 using ExchangeGateway.Cli.Serve;
@@ -8,5 +9,6 @@ var root = new RootCommand("exgw: the exchange gateway for arrivals in the Dutch
     ServeCommand.Create(),
     CertsCommand.Create(),
     DemoCommand.Create(),
+    BenchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
