@@ -14,7 +14,10 @@ internal sealed class BenchContext(BenchProfile profile, BenchPki pki, string wo
 
     public BenchResults Results { get; } = results;
 
-    public ArrivalFactory Arrivals { get; } = new(pki.Municipalities);
+    /// <summary>The municipalities announced to and subscribed: all of them, or a few in quick mode.</summary>
+    public IReadOnlyList<BenchMunicipality> Municipalities { get; } = [.. pki.Municipalities.Take(profile.Municipalities ?? int.MaxValue)];
+
+    public ArrivalFactory Arrivals { get; } = new([.. pki.Municipalities.Take(profile.Municipalities ?? int.MaxValue)]);
 
     /// <summary>The main benchmark database: fresh at the start, then used by every scenario in turn.</summary>
     public string Database => Path.Combine(WorkDirectory, "bench.db");

@@ -6,6 +6,9 @@ internal sealed record BenchProfile
 {
     public required string Mode { get; init; }
 
+    /// <summary>How many of the municipalities are announced to and subscribed (null: all 342).</summary>
+    public int? Municipalities { get; init; }
+
     /// <summary>Concurrent callers of the baseline and announce steps.</summary>
     public IReadOnlyList<int> Concurrencies { get; init; } = [1, 16, 64, 256];
 
@@ -73,6 +76,7 @@ internal sealed record BenchProfile
         StreamsEndToEndCount = 50,
         StartupDatabaseNotices = 10_000,
         StartupRuns = 1,
-        PhaseLimit = TimeSpan.FromSeconds(30),
+        PhaseLimit = TimeSpan.FromSeconds(20),
+        Municipalities = 24,
     };
 }

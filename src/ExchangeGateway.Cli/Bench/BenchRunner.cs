@@ -51,7 +51,7 @@ internal sealed class BenchRunner(BenchProfile profile, string outputPath, bool 
             try
             {
                 var start = Stopwatch.GetTimestamp();
-                await Task.WhenAll(bench.Pki.Municipalities.Select(m => listeners.OpenAsync(m))).WaitAsync(TimeSpan.FromMinutes(2), cancellationToken);
+                await Task.WhenAll(bench.Municipalities.Select(m => listeners.OpenAsync(m))).WaitAsync(TimeSpan.FromMinutes(2), cancellationToken);
                 bench.Say($"{listeners.Streams} municipality streams open in {Stopwatch.GetElapsedTime(start).TotalSeconds:0.0} s");
                 await WarmUpFeedsAsync(bench, connections, listeners, cancellationToken);
                 await EndToEndScenario.RunAsync(bench, connections, listeners, cancellationToken);

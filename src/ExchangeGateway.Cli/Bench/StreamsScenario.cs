@@ -16,7 +16,7 @@ internal static class StreamsScenario
     public static async Task RunAsync(BenchContext bench, CancellationToken cancellationToken)
     {
         var profile = bench.Profile;
-        var municipalities = bench.Pki.Municipalities;
+        var municipalities = bench.Municipalities;
         var (gateway, connections, _) = await bench.StartGatewayAsync(bench.Database, cancellationToken);
         await using var running = gateway;
         using var channels = connections;
