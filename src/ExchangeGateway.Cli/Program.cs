@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ExchangeGateway.Cli.Announce;
+using ExchangeGateway.Cli.Bench;
 using ExchangeGateway.Cli.Certs;
 using ExchangeGateway.Cli.Demo;
 using ExchangeGateway.Cli.Serve;
@@ -10,5 +11,6 @@ var root = new RootCommand("exgw: the exchange gateway for arrivals in the Dutch
     CertsCommand.Create(),
     DemoCommand.Create(),
     AnnounceCommand.Create(),
+    BenchCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

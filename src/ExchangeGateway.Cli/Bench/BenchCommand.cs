@@ -1,0 +1,26 @@
+using System.CommandLine;
+
+namespace ExchangeGateway.Cli.Bench;
+
+/// <summary><c>exgw bench</c>: starts the real gateway as a child process (mutual TLS, SQLite with
+/// synchronous=FULL, a fresh temporary database and PKI), drives it from this process and prints
+/// the figures beside their targets.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var quick = new Option<bool>("--quick") { Description = "Small counts and short steps (a smoke test of the suite, for CI)." };
+        var output = new Option<string>("--out") { Description = "Where to write the results as JSON.", DefaultValueFactory = _ => "bench-results.json" };
+        var keep = new Option<bool>("--keep") { Description = "Keep the temporary folder with the databases and certificates." };
+        var command = new Command("bench", "Benchmark the gateway: Ping baseline, announce throughput, end-to-end latency, burst, catch-up, idle streams, footprint.")
+        {
+            quick, output, keep,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var profile = result.GetValue(quick) ? BenchProfile.Quick : BenchProfile.Full;
+            return await new BenchRunner(profile, result.GetValue(output)!, result.GetValue(keep), Console.Out).RunAsync(cancellationToken);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,99 @@
+using System.Diagnostics;
+
+namespace ExchangeGateway.Cli.Bench;
+
+/// <summary>Runs every scenario against the real gateway in a child process and reports.</summary>
+internal sealed class BenchRunner(BenchProfile profile, string outputPath, bool keep, TextWriter output)
+{
+    public async Task<int> RunAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var work = Directory.CreateTempSubdirectory("exgw-bench-").FullName;
+        var results = new BenchResults { Mode = profile.Mode, Machine = MachineInfo.Current() };
+        var bench = new BenchContext(profile, BenchPki.Generate(Path.Combine(work, "pki")), work, results, output);
+        bench.Say($"exgw bench ({profile.Mode}) on {results.Machine.Describe()}; work folder {work}");
+        bench.Say($"PKI: coa, ind, ketenregie and {bench.Pki.Municipalities.Count} municipal organisations");
+        var loadAtStart = MachineInfo.LoadAverage();
+        try
+        {
+            await RunScenariosAsync(bench, cancellationToken);
+        }
+        finally
+        {
+            results.TotalSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            results.Notes.Add($"Server and load generator share the machine's {results.Machine.ProcessorCount} cores. Load average (1, 5, 15 min) at start {loadAtStart}, at end {MachineInfo.LoadAverage()}: above the core count, other work competed for the CPU and the figures are noisy.");
+            if (profile.Mode == "quick")
+            {
+                results.Notes.Add("Quick mode: small counts and short steps for a smoke test; targets are only meaningful in full mode.");
+            }
+            await results.WriteAsync(outputPath, CancellationToken.None);
+            BenchTable.Print(results, output);
+            output.WriteLine();
+            output.WriteLine($"Results written to {Path.GetFullPath(outputPath)}");
+            if (!keep)
+            {
+                TryDelete(work);
+            }
+        }
+        return 0;
+    }
+
+    private static async Task RunScenariosAsync(BenchContext bench, CancellationToken cancellationToken)
+    {
+        var (gateway, connections, startUp) = await bench.StartGatewayAsync(bench.Database, cancellationToken);
+        try
+        {
+            await FootprintScenario.RecordFreshAsync(bench, gateway, startUp, cancellationToken);
+            var announced = await ThroughputScenario.RunAsync(bench, connections, cancellationToken);
+            FootprintScenario.RecordDatabase(bench, announced);
+
+            var listeners = new MunicipalListeners(connections);
+            try
+            {
+                var start = Stopwatch.GetTimestamp();
+                await Task.WhenAll(bench.Municipalities.Select(m => listeners.OpenAsync(m))).WaitAsync(TimeSpan.FromMinutes(2), cancellationToken);
+                bench.Say($"{listeners.Streams} municipality streams open in {Stopwatch.GetElapsedTime(start).TotalSeconds:0.0} s");
+                await WarmUpFeedsAsync(bench, connections, listeners, cancellationToken);
+                await EndToEndScenario.RunAsync(bench, connections, listeners, cancellationToken);
+                await BurstScenario.RunAsync(bench, connections, listeners, cancellationToken);
+            }
+            finally
+            {
+                await listeners.DisposeAsync();
+            }
+        }
+        finally
+        {
+            connections.Dispose();
+            await gateway.DisposeAsync();
+        }
+        await CatchUpScenario.RunAsync(bench, cancellationToken);
+        await StreamsScenario.RunAsync(bench, cancellationToken);
+        await FootprintScenario.RunLargeDatabaseAsync(bench, cancellationToken);
+    }
+
+    /// <summary>A few announcements delivered and acknowledged before the feed scenarios are timed.</summary>
+    private static async Task WarmUpFeedsAsync(BenchContext bench, BenchConnections connections, MunicipalListeners listeners, CancellationToken cancellationToken)
+    {
+        var announcer = new Announcer(new Contracts.V1.ArrivalService.ArrivalServiceClient(connections.For(BenchPki.Coa).Channel), bench.Arrivals);
+        var tracker = new NoticeTracker();
+        listeners.Tracker = tracker;
+        await announcer.BurstAsync(50, 8, bench.Profile.PhaseLimit, "BENCH-WARM", tracker, cancellationToken);
+        await EndToEndScenario.WaitAsync(tracker.AllConfirmed, bench.Profile.PhaseLimit, cancellationToken);
+        listeners.Tracker = null;
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
