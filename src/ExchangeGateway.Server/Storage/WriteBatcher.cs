@@ -98,6 +98,9 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
                             await db.SaveChangesAsync(token);
                         }
                         await transaction.ReleaseSavepointAsync("unit", token);
+                        // Its rows are written: stop tracking them, or every later unit's SaveChanges
+                        // would scan them again (quadratic in the batch size).
+                        db.ChangeTracker.Clear();
                         done.Add((item, context, result));
                     }
                     catch (Exception exception) when (!StorageResilience.IsUnavailable(exception))
