@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Hosting;
@@ -61,11 +62,19 @@ internal sealed class NoticeFeedGrpcService(
                     UnacknowledgedCount = (ulong)unacknowledged,
                 },
             }, cancellationToken);
+            var acknowledged = Channel.CreateBounded<long[]>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
             var writer = WriteAsync(stream, responseStream, cancellationToken);
-            var reader = ReadAsync(caller, feed, dispatcher, stream, requestStream, cancellationToken);
+            var acking = AcknowledgeAsync(caller, feed, dispatcher, stream, acknowledged.Reader, cancellationToken);
+            var reader = ReadAsync(requestStream, acknowledged.Writer, cancellationToken);
             // Whichever ends first ends the call: the client closing its side, the connection dropping,
             // or a bad message from the client.
-            await await Task.WhenAny(reader, writer);
+            var finished = await Task.WhenAny(reader, writer, acking);
+            await finished;
+            if (finished == reader)
+            {
+                // The client closed its side: make what it acknowledged durable before ending.
+                await acking;
+            }
         }
         finally
         {
@@ -73,8 +82,19 @@ internal sealed class NoticeFeedGrpcService(
         }
     }
 
-    private async Task ReadAsync(Caller caller, string feed, FeedDispatcher dispatcher, FeedStream stream,
-        IAsyncStreamReader<SubscribeRequest> requestStream, CancellationToken cancellationToken)
+    private static async Task ReadAsync(IAsyncStreamReader<SubscribeRequest> requestStream, ChannelWriter<long[]> acknowledged, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ReadAcknowledgementsAsync(requestStream, acknowledged, cancellationToken);
+        }
+        finally
+        {
+            acknowledged.TryComplete();
+        }
+    }
+
+    private static async Task ReadAcknowledgementsAsync(IAsyncStreamReader<SubscribeRequest> requestStream, ChannelWriter<long[]> acknowledged, CancellationToken cancellationToken)
     {
         while (await requestStream.MoveNext(cancellationToken))
         {
@@ -96,7 +116,25 @@ internal sealed class NoticeFeedGrpcService(
             {
                 throw GatewayErrors.InvalidArgument("acknowledge.sequences", "sequences start at 1");
             }
-            var confirmed = await acknowledgements.AcknowledgeAsync(caller, feed, [.. sequences.Select(s => (long)s)], cancellationToken);
+            await acknowledged.WriteAsync([.. sequences.Select(s => (long)s)], cancellationToken);
+        }
+    }
+
+    /// <summary>Makes acknowledgements durable. While one write is being committed, the messages that
+    /// arrive meanwhile are gathered and made durable together in the next, so a subscriber that
+    /// acknowledges notice by notice still costs one commit per round trip, not one per notice.</summary>
+    private async Task AcknowledgeAsync(Caller caller, string feed, FeedDispatcher dispatcher, FeedStream stream,
+        ChannelReader<long[]> acknowledged, CancellationToken cancellationToken)
+    {
+        var gathered = new List<long>();
+        while (await acknowledged.WaitToReadAsync(cancellationToken))
+        {
+            gathered.Clear();
+            while (gathered.Count < MaxSequencesPerAcknowledge && acknowledged.TryRead(out var sequences))
+            {
+                gathered.AddRange(sequences);
+            }
+            var confirmed = await acknowledgements.AcknowledgeAsync(caller, feed, gathered, cancellationToken);
             dispatcher.OnAcknowledged(confirmed.Sequences.Select(s => (long)s), stream);
             stream.Send(new SubscribeResponse { Acknowledged = confirmed });
         }
