@@ -86,10 +86,15 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
                 db.Database.AutoSavepointsEnabled = false;
                 await using var transaction = await db.Database.BeginTransactionAsync(token);
                 var done = new List<(WriteItem Item, WriteContext Context, object? Result)>();
+                // A unit alone in its transaction needs no savepoint: if it fails, nothing is committed.
+                var savepoints = pending.Count > 1;
                 foreach (var item in pending)
                 {
                     var context = new WriteContext(db, item.Caller, _time.GetUtcNow().UtcDateTime, token);
-                    await transaction.CreateSavepointAsync("unit", token);
+                    if (savepoints)
+                    {
+                        await transaction.CreateSavepointAsync("unit", token);
+                    }
                     try
                     {
                         var result = await item.Work(context);
@@ -97,7 +102,10 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
                         {
                             await db.SaveChangesAsync(token);
                         }
-                        await transaction.ReleaseSavepointAsync("unit", token);
+                        if (savepoints)
+                        {
+                            await transaction.ReleaseSavepointAsync("unit", token);
+                        }
                         // Its rows are written: stop tracking them, or every later unit's SaveChanges
                         // would scan them again (quadratic in the batch size).
                         db.ChangeTracker.Clear();
@@ -106,7 +114,10 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
                     catch (Exception exception) when (!StorageResilience.IsUnavailable(exception))
                     {
                         // This unit alone is refused (or broken): undo it, keep the others.
-                        await transaction.RollbackToSavepointAsync("unit", token);
+                        if (savepoints)
+                        {
+                            await transaction.RollbackToSavepointAsync("unit", token);
+                        }
                         db.ChangeTracker.Clear();
                         if (StorageResilience.IsUniqueViolation(exception) && item.Attempts++ < 3)
                         {
@@ -119,6 +130,10 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
                             item.Completion.TrySetException(exception);
                         }
                     }
+                }
+                if (done.Count == 0)
+                {
+                    return; // nothing to commit; disposing the transaction rolls it back
                 }
                 var outboxes = done.Select(d => d.Context.Outbox).ToList();
                 await NoticeOutbox.AssignSequencesAsync(db, outboxes, token);
