@@ -52,9 +52,6 @@ internal sealed partial class FeedDispatcher : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    /// <summary>Total sends of notices that had been sent before (for tests and metrics).</summary>
-    public long Redeliveries { get; private set; }
-
     public FeedStream Attach(int window, long fromSequence)
     {
         var stream = new FeedStream(window, fromSequence);
@@ -364,10 +361,6 @@ internal sealed partial class FeedDispatcher : IAsyncDisposable
         var notice = pending.Notice.Clone();
         notice.Sequence = (ulong)pending.Sequence;
         notice.RedeliveryCount = (uint)pending.Deliveries;
-        if (pending.Deliveries > 0)
-        {
-            Redeliveries++;
-        }
         pending.Deliveries++;
         pending.Holder = stream;
         pending.SentAt = now;

@@ -36,8 +36,6 @@ internal sealed class FeedHub(
     /// <summary>The feeds with a dispatcher in this instance.</summary>
     public IReadOnlyCollection<string> ActiveFeeds => [.. _dispatchers.Where(d => d.Value.IsValueCreated).Select(d => d.Key)];
 
-    public long Redeliveries => _dispatchers.Values.Where(d => d.IsValueCreated).Sum(d => d.Value.Redeliveries);
-
     public async ValueTask DisposeAsync()
     {
         foreach (var dispatcher in _dispatchers.Values.Where(d => d.IsValueCreated))
