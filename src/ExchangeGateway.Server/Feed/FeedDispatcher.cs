@@ -356,7 +356,7 @@ internal sealed partial class FeedDispatcher : IAsyncDisposable
         return best;
     }
 
-    private void Send(PendingNotice pending, FeedStream stream, DateTimeOffset now)
+    private static void Send(PendingNotice pending, FeedStream stream, DateTimeOffset now)
     {
         var notice = pending.Notice.Clone();
         notice.Sequence = (ulong)pending.Sequence;
