@@ -29,6 +29,9 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
 
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>When the gateway printed that it listens (a <see cref="Stopwatch"/> timestamp).</summary>
+    public long ListeningAt { get; private set; }
+
     public int Id => _process.Id;
 
     /// <summary>Starts the gateway and waits until it listens.</summary>
@@ -144,6 +147,7 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         }
         if (ListeningLine().Match(line) is { Success: true } match)
         {
+            ListeningAt = Stopwatch.GetTimestamp();
             _listening.TrySetResult(new Uri(match.Groups[1].Value));
         }
     }
