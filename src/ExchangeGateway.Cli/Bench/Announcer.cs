@@ -12,13 +12,14 @@ internal sealed record BurstRun(int Count, int Succeeded, TimeSpan Announced, lo
 
 /// <summary>Announces as COA over COA's channel, with a raw ArrivalService client (no SDK retries,
 /// so every figure is one attempt) and a fresh request_id per announcement.</summary>
-internal sealed class Announcer(ArrivalService.ArrivalServiceClient client, ArrivalFactory factory)
+internal sealed class Announcer(ArrivalService.ArrivalServiceClient client, ArrivalFactory factory, IReadOnlyList<BenchMunicipality>? only = null)
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+    private int _next;
 
     public async Task AnnounceAsync(string prefix, NoticeTracker? tracker, CancellationToken cancellationToken)
     {
-        var details = factory.Next(prefix);
+        var details = only is null ? factory.Next(prefix) : factory.Next(prefix, only[(Interlocked.Increment(ref _next) & int.MaxValue) % only.Count]);
         tracker?.Sending(details.CaseReference);
         await client.AnnounceArrivalAsync(ArrivalFactory.Request(details), deadline: DateTime.UtcNow + Deadline, cancellationToken: cancellationToken);
     }

@@ -12,15 +12,21 @@ internal static class BenchCommand
         var quick = new Option<bool>("--quick") { Description = "Small counts and short steps (a smoke test of the suite, for CI)." };
         var output = new Option<string>("--out") { Description = "Where to write the results as JSON.", DefaultValueFactory = _ => "bench-results.json" };
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary folder with the databases and certificates." };
+        var serverArguments = new Option<string[]>("--server-arg") { Description = "An extra argument for every gateway process, e.g. --server-arg=--Gateway:MaxStreamWindow=2000 (repeatable)." };
+        var serverLog = new Option<string?>("--server-log") { Description = "Append everything the gateway processes print to this file (for diagnosis)." };
         var command = new Command("bench", "Benchmark the gateway: Ping baseline, announce throughput, end-to-end latency, burst, catch-up, idle streams, footprint.")
         {
-            quick, output, keep,
+            quick, output, keep, serverArguments, serverLog,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             var profile = result.GetValue(quick) ? BenchProfile.Quick : BenchProfile.Full;
-            return await new BenchRunner(profile, result.GetValue(output)!, result.GetValue(keep), Console.Out).RunAsync(cancellationToken);
+            var server = new ServerOptions(result.GetValue(serverArguments) ?? [], result.GetValue(serverLog));
+            return await new BenchRunner(profile, server, result.GetValue(output)!, result.GetValue(keep), Console.Out).RunAsync(cancellationToken);
         });
         return command;
     }
 }
+
+/// <summary>What every gateway process of the run gets beyond the benchmark's own settings.</summary>
+internal sealed record ServerOptions(IReadOnlyList<string> Arguments, string? LogPath);

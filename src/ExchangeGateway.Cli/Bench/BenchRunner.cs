@@ -3,14 +3,14 @@ using System.Diagnostics;
 namespace ExchangeGateway.Cli.Bench;
 
 /// <summary>Runs every scenario against the real gateway in a child process and reports.</summary>
-internal sealed class BenchRunner(BenchProfile profile, string outputPath, bool keep, TextWriter output)
+internal sealed class BenchRunner(BenchProfile profile, ServerOptions server, string outputPath, bool keep, TextWriter output)
 {
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var work = Directory.CreateTempSubdirectory("exgw-bench-").FullName;
         var results = new BenchResults { Mode = profile.Mode, Machine = MachineInfo.Current() };
-        var bench = new BenchContext(profile, BenchPki.Generate(Path.Combine(work, "pki")), work, results, output);
+        var bench = new BenchContext(profile, server, BenchPki.Generate(Path.Combine(work, "pki")), work, results, output);
         bench.Say($"exgw bench ({profile.Mode}) on {results.Machine.Describe()}; work folder {work}");
         bench.Say($"PKI: coa, ind, ketenregie and {bench.Pki.Municipalities.Count} municipal organisations");
         var loadAtStart = MachineInfo.LoadAverage();
@@ -44,7 +44,7 @@ internal sealed class BenchRunner(BenchProfile profile, string outputPath, bool 
         try
         {
             await FootprintScenario.RecordFreshAsync(bench, gateway, startUp, cancellationToken);
-            var announced = await ThroughputScenario.RunAsync(bench, connections, cancellationToken);
+            var announced = await ThroughputScenario.RunAsync(bench, gateway, connections, cancellationToken);
             FootprintScenario.RecordDatabase(bench, announced);
 
             var listeners = new MunicipalListeners(connections);
@@ -54,8 +54,8 @@ internal sealed class BenchRunner(BenchProfile profile, string outputPath, bool 
                 await Task.WhenAll(bench.Municipalities.Select(m => listeners.OpenAsync(m))).WaitAsync(TimeSpan.FromMinutes(2), cancellationToken);
                 bench.Say($"{listeners.Streams} municipality streams open in {Stopwatch.GetElapsedTime(start).TotalSeconds:0.0} s");
                 await WarmUpFeedsAsync(bench, connections, listeners, cancellationToken);
-                await EndToEndScenario.RunAsync(bench, connections, listeners, cancellationToken);
-                await BurstScenario.RunAsync(bench, connections, listeners, cancellationToken);
+                await EndToEndScenario.RunAsync(bench, gateway, connections, listeners, cancellationToken);
+                await BurstScenario.RunAsync(bench, gateway, connections, listeners, cancellationToken);
             }
             finally
             {
@@ -78,9 +78,10 @@ internal sealed class BenchRunner(BenchProfile profile, string outputPath, bool 
         var announcer = new Announcer(new Contracts.V1.ArrivalService.ArrivalServiceClient(connections.For(BenchPki.Coa).Channel), bench.Arrivals);
         var tracker = new NoticeTracker();
         listeners.Tracker = tracker;
-        await announcer.BurstAsync(50, 8, bench.Profile.PhaseLimit, "BENCH-WARM", tracker, cancellationToken);
+        await announcer.BurstAsync(bench.Profile.Mode == "quick" ? 50 : 100_000, 8, bench.Profile.WarmUp / 2, "BENCH-WARM", tracker, cancellationToken);
         await EndToEndScenario.WaitAsync(tracker.AllConfirmed, bench.Profile.PhaseLimit, cancellationToken);
         listeners.Tracker = null;
+        bench.Say($"feeds warmed up: {tracker.Confirmed:N0} announcements delivered and acknowledged");
     }
 
     private static void TryDelete(string directory)

@@ -36,7 +36,8 @@ internal static class BenchTable
         }
         var number = unit switch
         {
-            "ms" => value < 10 ? value.ToString("0.00", CultureInfo.InvariantCulture) : value.ToString("N1", CultureInfo.InvariantCulture),
+            "ms" => value < 1 ? value.ToString("0.000", CultureInfo.InvariantCulture)
+                : value < 10 ? value.ToString("0.00", CultureInfo.InvariantCulture) : value.ToString("N1", CultureInfo.InvariantCulture),
             "s" => value.ToString("0.00", CultureInfo.InvariantCulture),
             "MiB" or "KiB" => value.ToString("N1", CultureInfo.InvariantCulture),
             _ => value.ToString("N0", CultureInfo.InvariantCulture),

@@ -3,7 +3,11 @@ using ExchangeGateway.Contracts.V1;
 namespace ExchangeGateway.Cli.Bench;
 
 internal sealed record EndToEndResult(int Announcements, int AnsweredOk, double TargetRate, double OfferedRate, double CompletedRate,
-    LatencySummary EndToEnd, LatencySummary Announce, int Received, int Confirmed, long Errors, string? FirstError, int Subscribers);
+    LatencySummary EndToEnd, LatencySummary Announce, int Received, int Confirmed, long Errors, string? FirstError, int Subscribers)
+{
+    /// <summary>Server CPU milliseconds per arrival announced, delivered and acknowledged.</summary>
+    public double ServerCpuMsPerArrival { get; init; } = double.NaN;
+}
 
 /// <summary>Scenario 3: announce at a fixed rate spread over every municipality, each subscribed
 /// with one stream that acknowledges what it gets; time from just before the announce call to
@@ -14,19 +18,21 @@ internal static class EndToEndScenario
     /// rate (and reports the rate it achieved) rather than pile up calls without bound.</summary>
     public const int MaxInFlight = 256;
 
-    public static async Task RunAsync(BenchContext bench, BenchConnections connections, MunicipalListeners listeners, CancellationToken cancellationToken)
+    public static async Task RunAsync(BenchContext bench, GatewayProcess server, BenchConnections connections, MunicipalListeners listeners, CancellationToken cancellationToken)
     {
         var profile = bench.Profile;
         var announcer = new Announcer(new ArrivalService.ArrivalServiceClient(connections.For(BenchPki.Coa).Channel), bench.Arrivals);
         var tracker = new NoticeTracker();
         listeners.Tracker = tracker;
+        var cpuBefore = server.CpuTime();
         var run = await announcer.AtRateAsync(profile.EndToEndCount, profile.EndToEndRate, MaxInFlight, profile.PhaseLimit, "BENCH-E2E", tracker, cancellationToken);
         await WaitAsync(tracker.AllConfirmed, profile.PhaseLimit, cancellationToken);
         listeners.Tracker = null;
+        var cpuPerArrival = (server.CpuTime() - cpuBefore).TotalMilliseconds / Math.Max(1, tracker.Confirmed);
 
         var e2e = tracker.EndToEnd.Summary();
         var result = new EndToEndResult(run.Count, run.Succeeded, run.TargetRate, run.OfferedRate, run.CompletedRate, e2e, run.AnnounceLatency,
-            tracker.Received, tracker.Confirmed, run.Errors, run.FirstError, listeners.Streams);
+            tracker.Received, tracker.Confirmed, run.Errors, run.FirstError, listeners.Streams) { ServerCpuMsPerArrival = cpuPerArrival };
         bench.Results.Scenarios["endToEnd"] = result;
         bench.Say($"e2e at {run.TargetRate:N0}/s: offered {run.OfferedRate:N0}/s, completed {run.CompletedRate:N0}/s, p50 {e2e.P50Ms:0.00} ms, p99 {e2e.P99Ms:0.00} ms, received {tracker.Received}/{run.Succeeded}, errors {run.Errors}");
 
@@ -37,6 +43,7 @@ internal static class EndToEndScenario
         bench.Results.Add(new Figure(scenario, "announce → notice p50", e2e.P50Ms, "ms", ThroughputScenario.Ratio(e2e.P50Ms, ping.P50Ms), "Ping @1 p50"));
         bench.Results.Add(new Figure(scenario, "announce → notice p99", e2e.P99Ms, "ms", ThroughputScenario.Ratio(e2e.P99Ms, ping.P99Ms), "Ping @1 p99",
             "<= 25 ms", e2e.P99Ms <= 25 && tracker.Received >= run.Succeeded && run.CompletedRate >= 0.95 * run.TargetRate));
+        bench.Results.Add(new Figure(scenario, "server CPU per arrival (announce, deliver, acknowledge)", cpuPerArrival, "ms"));
         bench.Results.Add(new Figure(scenario, "announce call p99 (answered OK)", run.AnnounceLatency.P99Ms, "ms", ThroughputScenario.Ratio(run.AnnounceLatency.P99Ms, ping.P99Ms), "Ping @1 p99"));
     }
 

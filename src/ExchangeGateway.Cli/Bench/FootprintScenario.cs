@@ -20,6 +20,9 @@ internal sealed record FootprintResult
 
     public List<double> StartUpLargeSeconds { get; } = [];
 
+    /// <summary>Process start until the gateway printed that it listens (the rest is the first Ping).</summary>
+    public List<double> ListeningLargeSeconds { get; } = [];
+
     public double StartUpLargeMedianSeconds { get; set; }
 }
 
@@ -80,7 +83,9 @@ internal static class FootprintScenario
             restartedConnections.Dispose();
             await restarted.DisposeAsync();
             result.StartUpLargeSeconds.Add(startUp.TotalSeconds);
-            bench.Say($"start-up on {notices:N0} notices: {startUp.TotalMilliseconds:N0} ms");
+            var listening = System.Diagnostics.Stopwatch.GetElapsedTime(restarted.StartedAt, restarted.ListeningAt);
+            result.ListeningLargeSeconds.Add(listening.TotalSeconds);
+            bench.Say($"start-up on {notices:N0} notices: {startUp.TotalMilliseconds:N0} ms (listening after {listening.TotalMilliseconds:N0} ms)");
         }
         result.StartUpLargeMedianSeconds = Median.Of(result.StartUpLargeSeconds);
 
@@ -90,5 +95,6 @@ internal static class FootprintScenario
         bench.Results.Add(new Figure(scenario, $"database bytes per arrival ({result.Arrivals:N0} announced, incl. -wal)", result.BytesPerArrival, "B"));
         bench.Results.Add(new Figure(scenario, $"start-up to first Ping, {notices:N0} notices ({result.LargeDatabaseBytes / 1048576.0:N0} MiB), median of {result.StartUpLargeSeconds.Count}",
             result.StartUpLargeMedianSeconds * 1000, "ms", Target: "<= 1000 ms", Pass: result.StartUpLargeMedianSeconds <= 1));
+        bench.Results.Add(new Figure(scenario, "of which until the gateway printed that it listens (median)", Median.Of(result.ListeningLargeSeconds) * 1000, "ms"));
     }
 }

@@ -16,9 +16,12 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
     private readonly Queue<string> _recentOutput = new();
     private readonly Lock _gate = new();
 
-    private GatewayProcess(Process process)
+    private StreamWriter? _log;
+
+    private GatewayProcess(Process process, string? logPath)
     {
         _process = process;
+        _log = logPath is null ? null : new StreamWriter(logPath, append: true) { AutoFlush = true };
     }
 
     /// <summary>When <see cref="Process.Start()"/> was called (a <see cref="Stopwatch"/> timestamp).</summary>
@@ -26,10 +29,13 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
 
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>When the gateway printed that it listens (a <see cref="Stopwatch"/> timestamp).</summary>
+    public long ListeningAt { get; private set; }
+
     public int Id => _process.Id;
 
     /// <summary>Starts the gateway and waits until it listens.</summary>
-    public static async Task<GatewayProcess> StartAsync(string certificates, string database, IEnumerable<string> extraArguments, CancellationToken cancellationToken)
+    public static async Task<GatewayProcess> StartAsync(string certificates, string database, ServerOptions options, CancellationToken cancellationToken)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -43,11 +49,11 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         {
             info.ArgumentList.Add(argument);
         }
-        foreach (var argument in extraArguments)
+        foreach (var argument in options.Arguments)
         {
             info.ArgumentList.Add(argument);
         }
-        var gateway = new GatewayProcess(new Process { StartInfo = info, EnableRaisingEvents = true });
+        var gateway = new GatewayProcess(new Process { StartInfo = info, EnableRaisingEvents = true }, options.LogPath);
         gateway._process.OutputDataReceived += (_, line) => gateway.OnOutput(line.Data);
         gateway._process.ErrorDataReceived += (_, line) => gateway.OnOutput(line.Data);
         gateway._process.Exited += (_, _) => gateway._listening.TrySetException(
@@ -80,6 +86,15 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
             }
         }
         return 0;
+    }
+
+    /// <summary>CPU time the server has used so far (user + system, from /proc/&lt;pid&gt;/stat; 10 ms resolution).</summary>
+    public TimeSpan CpuTime()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / 100.0);
     }
 
     /// <summary>Stops the gateway as an operator would (SIGTERM, graceful shutdown), killing it if
@@ -123,6 +138,7 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         }
         lock (_gate)
         {
+            _log?.WriteLine(line);
             _recentOutput.Enqueue(line);
             if (_recentOutput.Count > 50)
             {
@@ -131,6 +147,7 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
         }
         if (ListeningLine().Match(line) is { Success: true } match)
         {
+            ListeningAt = Stopwatch.GetTimestamp();
             _listening.TrySetResult(new Uri(match.Groups[1].Value));
         }
     }
@@ -146,6 +163,11 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
             // Never started.
         }
         _process.Dispose();
+        lock (_gate)
+        {
+            _log?.Dispose();
+            _log = null;
+        }
     }
 
     [GeneratedRegex(@"Exchange gateway listening on (https://[^ ,]+)")]

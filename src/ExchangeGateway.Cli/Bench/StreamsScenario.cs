@@ -21,6 +21,8 @@ internal static class StreamsScenario
         await using var running = gateway;
         using var channels = connections;
 
+        await bench.WarmUpAsync(connections, "", cancellationToken);
+
         // Every organisation's connection first, so "after" minus "before" is the streams alone.
         await Parallel.ForEachAsync(municipalities, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken },
             async (m, token) => await new GatewayService.GatewayServiceClient(connections.For(m.OrganisationId).Channel)
