@@ -3,6 +3,7 @@ using ExchangeGateway.Cli.Announce;
 using ExchangeGateway.Cli.Certs;
 using ExchangeGateway.Cli.Demo;
 using ExchangeGateway.Cli.Serve;
+using ExchangeGateway.Cli.Soak;
 
 var root = new RootCommand("exgw: the exchange gateway for arrivals in the Dutch asylum chain (COA, IND, municipalities).")
 {
@@ -10,5 +11,6 @@ var root = new RootCommand("exgw: the exchange gateway for arrivals in the Dutch
     CertsCommand.Create(),
     DemoCommand.Create(),
     AnnounceCommand.Create(),
+    SoakCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();
