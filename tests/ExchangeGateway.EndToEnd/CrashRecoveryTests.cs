@@ -28,7 +28,7 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
             MunicipalityCodes = codes,
             Clients = 16,
             Cycles = 3,
-            AnnouncementsPerCycle = 10,
+            AnnouncementsPerCycle = 5,
             MinKillDelay = TimeSpan.FromMilliseconds(100),
             MaxKillDelay = TimeSpan.FromMilliseconds(600),
             Seed = seed,

@@ -12,8 +12,9 @@ namespace ExchangeGateway.EndToEnd;
 
 /// <summary><c>exgw announce</c> as COA runs it: a process draining its local SQLite outbox into a real
 /// gateway process. Killed with SIGKILL halfway (and with the gateway killed under it), started again
-/// until it exits 0: every announcement of the file exists exactly once.</summary>
-public sealed class DurableAnnouncerProcessTests(ITestOutputHelper output)
+/// until it exits 0: every announcement of the file exists exactly once. The tests share one gateway
+/// (each checks only its own file's arrivals); the second kills and restarts it.</summary>
+public sealed class DurableAnnouncerProcessTests(GatewayProcessFixture fixture, ITestOutputHelper output) : IClassFixture<GatewayProcessFixture>
 {
     private const int Announcements = 200;
 
@@ -23,7 +24,7 @@ public sealed class DurableAnnouncerProcessTests(ITestOutputHelper output)
     [Fact]
     public async Task Announce_SigkilledAfterSomeConfirmedThenRestarted_EveryAnnouncementStoredOnce()
     {
-        await using var gateway = await GatewayProcess.StartAsync();
+        var gateway = await RunningGatewayAsync();
         var work = Directory.CreateTempSubdirectory("exgw-e2e-announce-").FullName;
         var requests = WriteFile(work, out var file);
         var outbox = Path.Combine(work, "coa-outbox.db");
@@ -46,7 +47,7 @@ public sealed class DurableAnnouncerProcessTests(ITestOutputHelper output)
     [Fact]
     public async Task Announce_GatewayKilledUnderItThenAnnouncerKilledThenBothRestarted_EveryAnnouncementStoredOnce()
     {
-        await using var gateway = await GatewayProcess.StartAsync();
+        var gateway = await RunningGatewayAsync();
         var work = Directory.CreateTempSubdirectory("exgw-e2e-announce-").FullName;
         var requests = WriteFile(work, out var file);
         var outbox = Path.Combine(work, "coa-outbox.db");
@@ -73,6 +74,16 @@ public sealed class DurableAnnouncerProcessTests(ITestOutputHelper output)
 
         await AssertEveryAnnouncementStoredOnceAsync(gateway, requests, outbox);
         Directory.Delete(work, recursive: true);
+    }
+
+    /// <summary>The shared gateway, started again if an earlier test left it killed.</summary>
+    private async Task<GatewayProcess> RunningGatewayAsync()
+    {
+        if (!fixture.Gateway.IsRunning)
+        {
+            await fixture.Gateway.RestartAsync();
+        }
+        return fixture.Gateway;
     }
 
     /// <summary>Writes the JSONL file of AnnounceArrivalRequests (protobuf JSON), each with its own request_id.</summary>
@@ -123,7 +134,7 @@ public sealed class DurableAnnouncerProcessTests(ITestOutputHelper output)
         using var coa = gateway.ClientFor("coa");
         var stored = new List<Arrival>();
         var request = new ListArrivalsRequest { PageSize = 500 };
-        for (var page = 0; page < 10; page++)
+        for (var page = 0; page < 100; page++)
         {
             var response = await coa.ListArrivalsAsync(request);
             stored.AddRange(response.Arrivals);
@@ -133,8 +144,9 @@ public sealed class DurableAnnouncerProcessTests(ITestOutputHelper output)
             }
             request.PageToken = response.NextPageToken;
         }
-        Assert.Equal(Announcements, stored.Count);
-        var byCase = stored.ToLookup(a => a.Details.CaseReference);
+        var mine = requests.Select(r => r.Arrival.CaseReference).ToHashSet();
+        var byCase = stored.Where(a => mine.Contains(a.Details.CaseReference)).ToLookup(a => a.Details.CaseReference);
+        Assert.Equal(Announcements, byCase.Sum(g => g.Count()));
         var confirmedIds = ConfirmedArrivalIds(outbox);
         foreach (var announced in requests)
         {
@@ -158,7 +170,7 @@ public sealed class DurableAnnouncerProcessTests(ITestOutputHelper output)
             {
                 throw new InvalidOperationException($"The announcer exited before {what}. Output:\n{process.Output}");
             }
-            await Task.Delay(20);
+            await Task.Delay(50);
         }
     }
 
