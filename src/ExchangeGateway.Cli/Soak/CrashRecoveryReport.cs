@@ -22,6 +22,9 @@ internal sealed class CrashRecoveryReport
     /// <summary>Announcements that failed during the run and on the re-send.</summary>
     public int FailedForGood { get; set; }
 
+    /// <summary>Why calls failed for good during the run (informational: they were sent again).</summary>
+    public List<string> FailuresDuringRun { get; } = [];
+
     /// <summary>Arrivals that ListArrivals returns to COA.</summary>
     public int ArrivalsStored { get; set; }
 
@@ -87,6 +90,7 @@ internal sealed class CrashRecoveryReport
         {
             ("lost", Lost), ("stored twice", StoredTwice), ("stored despite error", StoredDespiteError), ("unknown arrival", UnknownArrivals),
             ("undelivered", Undelivered), ("several notice ids", SeveralNoticeIds), ("feed problem", FeedProblems),
+            ("failed during the run", FailuresDuringRun),
         })
         {
             foreach (var item in list.Take(10))

@@ -106,7 +106,7 @@ internal sealed class CrashRecoveryRun(IChaosGateway gateway, CrashRecoveryOptio
                     gateway.Kill();
                     await gateway.RestartAsync();
                     report.Cycles = cycle;
-                    log($"cycle {cycle}: SIGKILL {delay.TotalMilliseconds:F0} ms into the kill window, restarted in {started.Elapsed.TotalSeconds:F1} s; OK so far {_ledger.OkCount}, errors {_ledger.ErrorCount}");
+                    log($"cycle {cycle}: {gateway.StopSignal} {delay.TotalMilliseconds:F0} ms into the kill window, stopped and restarted in {started.Elapsed.TotalSeconds:F1} s; OK so far {_ledger.OkCount}, errors {_ledger.ErrorCount}");
                     if (gateway.Address != address)
                     {
                         throw new InvalidOperationException($"The gateway came back on {gateway.Address} instead of {address}; its port was taken.");
@@ -215,6 +215,7 @@ internal sealed class CrashRecoveryRun(IChaosGateway gateway, CrashRecoveryOptio
         report.Ok = all.Count(a => a.Outcome == AnnouncementOutcome.Ok);
         report.ConfirmedOnResend = all.Count(a => a.ConfirmedOnResend);
         report.FailedForGood = all.Count(a => a.Outcome != AnnouncementOutcome.Ok);
+        report.FailuresDuringRun.AddRange(all.Where(a => a.Error is not null).Select(a => $"{a.Details.CaseReference} (request_id {a.RequestId}): {a.Error}"));
 
         using var coa = NewClient(address, "coa");
         var arrivals = await ListAllArrivalsAsync(coa, cancellationToken);

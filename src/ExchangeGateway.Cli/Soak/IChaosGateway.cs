@@ -13,7 +13,11 @@ internal interface IChaosGateway
     /// <summary>The last lines it printed, for failure messages.</summary>
     string RecentOutput { get; }
 
-    /// <summary>SIGKILL: no graceful shutdown; returns once the process has exited.</summary>
+    /// <summary>How <see cref="Kill"/> stops it: "SIGKILL", or "SIGTERM" for a graceful stop.</summary>
+    string StopSignal { get; }
+
+    /// <summary>Stops the process with <see cref="StopSignal"/> (SIGKILL: no graceful shutdown at all);
+    /// returns once it has exited.</summary>
     void Kill();
 
     /// <summary>Starts it again on the same database and port; returns once it listens.</summary>

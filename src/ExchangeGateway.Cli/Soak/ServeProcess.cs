@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 
 namespace ExchangeGateway.Cli.Soak;
 
 /// <summary><c>exgw serve --dev</c> as a child process of this one, on its own SQLite file and port,
-/// for <c>exgw soak</c>: it can be killed with SIGKILL and started again on the same database.</summary>
+/// for <c>exgw soak</c>: it can be killed with SIGKILL (or stopped with SIGTERM) and started again on
+/// the same database.</summary>
 internal sealed partial class ServeProcess : IChaosGateway, IDisposable
 {
     private const string ReadyMarker = "Exchange gateway listening on";
@@ -14,13 +16,15 @@ internal sealed partial class ServeProcess : IChaosGateway, IDisposable
 
     private readonly string _databasePath;
     private readonly TimeSpan _startTimeout;
+    private readonly bool _graceful;
     private readonly Queue<string> _lines = new();
     private readonly Lock _linesGate = new();
     private Process? _process;
     private int _port;
 
-    private ServeProcess(string certificatesDirectory, string databasePath, TimeSpan startTimeout)
+    private ServeProcess(string certificatesDirectory, string databasePath, TimeSpan startTimeout, bool graceful)
     {
+        _graceful = graceful;
         CertificatesDirectory = certificatesDirectory;
         _databasePath = databasePath;
         _startTimeout = startTimeout;
@@ -29,6 +33,8 @@ internal sealed partial class ServeProcess : IChaosGateway, IDisposable
     public Uri Address { get; private set; } = null!;
 
     public string CertificatesDirectory { get; }
+
+    public string StopSignal => _graceful ? "SIGTERM" : "SIGKILL";
 
     public string RecentOutput
     {
@@ -41,10 +47,11 @@ internal sealed partial class ServeProcess : IChaosGateway, IDisposable
         }
     }
 
-    /// <summary>Starts the gateway on a free loopback port.</summary>
-    public static async Task<ServeProcess> StartAsync(string certificatesDirectory, string databasePath, TimeSpan startTimeout)
+    /// <summary>Starts the gateway on a free loopback port. <paramref name="graceful"/>: <see cref="Kill"/>
+    /// sends SIGTERM and waits for a graceful stop (SIGKILL after a minute).</summary>
+    public static async Task<ServeProcess> StartAsync(string certificatesDirectory, string databasePath, TimeSpan startTimeout, bool graceful = false)
     {
-        var gateway = new ServeProcess(certificatesDirectory, databasePath, startTimeout);
+        var gateway = new ServeProcess(certificatesDirectory, databasePath, startTimeout, graceful);
         try
         {
             await gateway.LaunchAsync(FreePort());
@@ -63,6 +70,10 @@ internal sealed partial class ServeProcess : IChaosGateway, IDisposable
         if (process is null)
         {
             return;
+        }
+        if (_graceful && !process.HasExited && NativeMethods.Kill(process.Id, NativeMethods.SigTerm) == 0 && !process.WaitForExit(TimeSpan.FromMinutes(1)))
+        {
+            Append("---- still running a minute after SIGTERM ----");
         }
         if (!process.HasExited)
         {
@@ -185,4 +196,13 @@ internal sealed partial class ServeProcess : IChaosGateway, IDisposable
 
     [GeneratedRegex(@"https://[^\s,]+")]
     private static partial Regex ListenAddress();
+
+    private static class NativeMethods
+    {
+        public const int SigTerm = 15;
+
+        [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+        [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+        public static extern int Kill(int pid, int signal);
+    }
 }

@@ -17,9 +17,10 @@ internal static class SoakCommand
         var maxKillDelay = new Option<int>("--max-kill-delay-ms") { Description = "The kill comes at a random moment up to this many ms into the kill window (at least 100).", DefaultValueFactory = _ => 600 };
         var seed = new Option<int?>("--seed") { Description = "Seed of the random kill moments and destinations (default: random)." };
         var keep = new Option<bool>("--keep") { Description = "Keep the work directory (database, certificates) afterwards." };
+        var graceful = new Option<bool>("--graceful") { Description = "Stop the gateway with SIGTERM (a graceful stop, as on a deploy) instead of SIGKILL." };
         var command = new Command("soak", "Durability soak: concurrent COA clients announce while the gateway (a child process) is SIGKILLed at random moments and restarted; then checks that nothing answered OK was lost, stored twice or left undelivered.")
         {
-            cycles, clients, municipalities, duration, maxKillDelay, seed, keep,
+            cycles, clients, municipalities, duration, maxKillDelay, seed, keep, graceful,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -32,6 +33,7 @@ internal static class SoakCommand
                 MaxKillDelay = TimeSpan.FromMilliseconds(Math.Max(100, result.GetValue(maxKillDelay))),
                 Seed = result.GetValue(seed) ?? Environment.TickCount,
                 Keep = result.GetValue(keep),
+                Graceful = result.GetValue(graceful),
             };
             if (settings.Cycles < 1 || settings.Clients < 1 || settings.Municipalities < 1 || settings.Duration < TimeSpan.Zero)
             {
@@ -43,10 +45,10 @@ internal static class SoakCommand
             var codes = ChaosPki.OpenMunicipalityCodes(settings.Municipalities);
             ChaosPki.Generate(certificates, codes);
             Console.WriteLine($"soak: {settings.Cycles} cycles, {settings.Clients} clients, {codes.Count} municipalities, "
-                + $"{settings.Duration.TotalSeconds:F0} s per cycle, seed {settings.Seed}; work directory {work}");
+                + $"{settings.Duration.TotalSeconds:F0} s per cycle, {(settings.Graceful ? "SIGTERM" : "SIGKILL")}, seed {settings.Seed}; work directory {work}");
             var clock = Stopwatch.StartNew();
             CrashRecoveryReport report;
-            using (var gateway = await ServeProcess.StartAsync(certificates, Path.Combine(work, "gateway.db"), TimeSpan.FromSeconds(90)))
+            using (var gateway = await ServeProcess.StartAsync(certificates, Path.Combine(work, "gateway.db"), TimeSpan.FromSeconds(90), settings.Graceful))
             {
                 var run = new CrashRecoveryRun(gateway, new CrashRecoveryOptions
                 {

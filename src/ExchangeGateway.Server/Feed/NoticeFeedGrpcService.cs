@@ -5,6 +5,7 @@ using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Storage;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace ExchangeGateway.Server.Feed;
@@ -14,7 +15,8 @@ internal sealed class NoticeFeedGrpcService(
     FeedHub hub,
     Acknowledgements acknowledgements,
     GatewayStore store,
-    IOptions<GatewayOptions> options) : NoticeFeed.NoticeFeedBase
+    IOptions<GatewayOptions> options,
+    IHostApplicationLifetime lifetime) : NoticeFeed.NoticeFeedBase
 {
     private const int MaxSequencesPerAcknowledge = 10_000;
 
@@ -49,6 +51,9 @@ internal sealed class NoticeFeedGrpcService(
 
         var dispatcher = hub.Dispatcher(feed);
         var stream = dispatcher.Attach(window, (long)open.FromSequence);
+        // A stopping gateway ends its streams at once instead of holding its shutdown until the host's
+        // timeout; subscribers reconnect, and whatever is unacknowledged is delivered again.
+        using var stopping = lifetime.ApplicationStopping.Register(stream.Close);
         try
         {
             await responseStream.WriteAsync(new SubscribeResponse
@@ -66,6 +71,10 @@ internal sealed class NoticeFeedGrpcService(
             // Whichever ends first ends the call: the client closing its side, the connection dropping,
             // or a bad message from the client.
             await await Task.WhenAny(reader, writer);
+            if (lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                throw GatewayErrors.Unavailable("The gateway is shutting down; reconnect: unacknowledged notices are delivered again.");
+            }
         }
         finally
         {

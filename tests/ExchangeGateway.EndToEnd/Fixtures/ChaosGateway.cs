@@ -12,6 +12,8 @@ internal sealed class ChaosGateway(GatewayProcess process) : IChaosGateway
 
     public string RecentOutput => process.RecentOutput;
 
+    public string StopSignal => "SIGKILL";
+
     public void Kill() => process.Kill();
 
     public Task RestartAsync() => process.RestartAsync();
