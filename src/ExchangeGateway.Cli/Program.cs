@@ -4,6 +4,7 @@ using ExchangeGateway.Cli.Bench;
 using ExchangeGateway.Cli.Certs;
 using ExchangeGateway.Cli.Demo;
 using ExchangeGateway.Cli.Serve;
+using ExchangeGateway.Cli.Soak;
 
 var root = new RootCommand("exgw: the exchange gateway for arrivals in the Dutch asylum chain (COA, IND, municipalities).")
 {
@@ -12,5 +13,6 @@ var root = new RootCommand("exgw: the exchange gateway for arrivals in the Dutch
     DemoCommand.Create(),
     AnnounceCommand.Create(),
     BenchCommand.Create(),
+    SoakCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -47,10 +47,40 @@ public static class GatewayResilience
     public static bool IsRetryable(StatusCode code) =>
         code is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted or StatusCode.Aborted;
 
+    /// <summary>Worth retrying with the same request_id: a retryable status (see <see cref="IsRetryable(StatusCode)"/>),
+    /// or a transport failure that grpc-dotnet reports as INTERNAL or UNKNOWN although the gateway
+    /// never answered, such as a connection cut during the HTTP/2 handshake ("Error starting gRPC
+    /// call. HttpRequestException: An HTTP/2 connection could not be established because the server did
+    /// not complete the HTTP/2 handshake."). An INTERNAL the gateway itself answers has no such cause.</summary>
+    public static bool IsRetryable(RpcException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return IsRetryable(exception.StatusCode) || IsTransportFailure(exception);
+    }
+
+    /// <summary>The call failed in the client's transport (HTTP, TLS, socket) before any gRPC status
+    /// came back from the gateway.</summary>
+    public static bool IsTransportFailure(RpcException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        if (exception.StatusCode is not (StatusCode.Internal or StatusCode.Unknown or StatusCode.Unavailable))
+        {
+            return false;
+        }
+        for (var cause = exception.Status.DebugException; cause is not null; cause = cause.InnerException)
+        {
+            if (cause is HttpRequestException or IOException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public static ResiliencePipeline CreatePipeline(GatewayResilienceOptions options, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var transient = new PredicateBuilder().Handle<RpcException>(e => IsRetryable(e.StatusCode));
+        var transient = new PredicateBuilder().Handle<RpcException>(IsRetryable);
         return new ResiliencePipelineBuilder { TimeProvider = time ?? TimeProvider.System }
             .AddTimeout(new TimeoutStrategyOptions { Timeout = options.OverallTimeout })
             .AddRetry(new RetryStrategyOptions

@@ -6,6 +6,7 @@ using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Storage;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace ExchangeGateway.Server.Feed;
@@ -15,7 +16,8 @@ internal sealed class NoticeFeedGrpcService(
     FeedHub hub,
     Acknowledgements acknowledgements,
     GatewayStore store,
-    IOptions<GatewayOptions> options) : NoticeFeed.NoticeFeedBase
+    IOptions<GatewayOptions> options,
+    IHostApplicationLifetime lifetime) : NoticeFeed.NoticeFeedBase
 {
     private const int MaxSequencesPerAcknowledge = 10_000;
 
@@ -50,6 +52,9 @@ internal sealed class NoticeFeedGrpcService(
 
         var dispatcher = hub.Dispatcher(feed);
         var stream = dispatcher.Attach(window, (long)open.FromSequence);
+        // A stopping gateway ends its streams at once instead of holding its shutdown until the host's
+        // timeout; subscribers reconnect, and whatever is unacknowledged is delivered again.
+        using var stopping = lifetime.ApplicationStopping.Register(stream.Close);
         try
         {
             await responseStream.WriteAsync(new SubscribeResponse
@@ -70,6 +75,10 @@ internal sealed class NoticeFeedGrpcService(
             // or a bad message from the client.
             var finished = await Task.WhenAny(reader, writer, acking);
             await finished;
+            if (lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                throw GatewayErrors.Unavailable("The gateway is shutting down; reconnect: unacknowledged notices are delivered again.");
+            }
             if (finished == reader)
             {
                 // The client closed its side: make what it acknowledged durable before ending.

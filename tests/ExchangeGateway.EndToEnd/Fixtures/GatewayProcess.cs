@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using ExchangeGateway.Client;
 using ExchangeGateway.Client.Connection;
@@ -106,6 +107,38 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         process.Dispose();
         _process = null;
     }
+
+    /// <summary>Asks the process to stop (SIGTERM, as a service manager or Ctrl+C does) and waits for
+    /// it to exit; returns its exit code, or null if it was still running after <paramref name="timeout"/>
+    /// (it is then killed). Linux only.</summary>
+    public async Task<int?> TerminateAsync(TimeSpan timeout)
+    {
+        var process = _process ?? throw new InvalidOperationException("The gateway is not running.");
+        if (SendSignal(process.Id, SigTerm) != 0)
+        {
+            throw new InvalidOperationException($"kill({process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+        using var deadline = new CancellationTokenSource(timeout);
+        int? exitCode = null;
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+            process.WaitForExit();
+            exitCode = process.ExitCode;
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            Append($"---- still running {timeout.TotalSeconds} s after SIGTERM ----");
+        }
+        Kill();
+        return exitCode;
+    }
+
+    private const int SigTerm = 15;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int SendSignal(int pid, int signal);
 
     /// <summary>Starts the gateway again on the same database (and certificates), on the same port
     /// unless something else took it meanwhile.</summary>

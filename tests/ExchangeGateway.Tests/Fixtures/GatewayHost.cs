@@ -62,11 +62,15 @@ public sealed class GatewayHost : IAsyncDisposable
     }
 
     /// <summary>A channel whose calls present <paramref name="certificate"/> as client certificate.</summary>
-    public GrpcChannel Channel(X509Certificate2? certificate)
-    {
-        var handler = _server.CreateHandler(context => context.Connection.ClientCertificate = certificate);
-        return GrpcChannel.ForAddress(_server.BaseAddress, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
-    }
+    public GrpcChannel Channel(X509Certificate2? certificate) => ChannelOver(Handler(certificate));
+
+    /// <summary>A channel over <paramref name="handler"/> (e.g. one that wraps <see cref="Handler"/> to inject faults).</summary>
+    public GrpcChannel ChannelOver(HttpMessageHandler handler) =>
+        GrpcChannel.ForAddress(_server.BaseAddress, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+
+    /// <summary>The in-process HTTP handler whose requests present <paramref name="certificate"/> as client certificate.</summary>
+    public HttpMessageHandler Handler(X509Certificate2? certificate) =>
+        _server.CreateHandler(context => context.Connection.ClientCertificate = certificate);
 
     /// <summary>A channel for an organisation of the development set ("coa", "ind", "ketenregie",
     /// "gemeente-amsterdam", "gemeente-utrecht", "gemeente-groningen", "brp-drechtsteden").</summary>
