@@ -40,6 +40,11 @@ internal sealed partial class CallerInterceptor(CallerResolver resolver, ILogger
         {
             await continuation(requestStream, responseStream, context);
         }
+        catch (IOException)
+        {
+            // The client reset the stream (it went away); not the gateway's fault, nothing to log.
+            throw new RpcException(new Status(StatusCode.Cancelled, "The client closed the stream."));
+        }
         catch (Exception exception) when (exception is not RpcException && !context.CancellationToken.IsCancellationRequested)
         {
             throw Unexpected(context, exception);
