@@ -24,7 +24,10 @@ internal static class StorageResilience
     public static ResiliencePipeline CreatePipeline() => new ResiliencePipelineBuilder()
         .AddRetry(new RetryStrategyOptions
         {
-            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
+            // A unique violation that reaches this level is a race between instances creating the same
+            // row (a feed's first notice): the retry finds the row and goes on. Violations caused by one
+            // unit of work alone are handled per unit by the write batcher.
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(e => IsTransient(e) || IsUniqueViolation(e)),
             MaxRetryAttempts = 6,
             BackoffType = DelayBackoffType.Exponential,
             UseJitter = true,
