@@ -14,8 +14,6 @@ namespace ExchangeGateway.Server.Arrivals;
 internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValidator validator, TimeProvider time)
     : ArrivalService.ArrivalServiceBase
 {
-    private static readonly ArrivalState[] Open = [ArrivalState.Announced, ArrivalState.Acknowledged, ArrivalState.Departed, ArrivalState.Arrived];
-
     public override Task<ArrivalResponse> AnnounceArrival(AnnounceArrivalRequest request, ServerCallContext context)
     {
         var violations = new Violations();
@@ -227,7 +225,7 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
     private static async Task RequireNotInOtherOpenArrivalAsync(WriteContext write, ArrivalDetails details, string? arrivalId)
     {
         var vNumbers = details.Travellers.Select(t => t.VNumber).ToList();
-        var openStates = Open.Cast<int>().ToList();
+        var openStates = ArrivalLifecycle.Open.Cast<int>().ToList();
         var clash = await (
             from traveller in write.Db.Travellers
             join arrival in write.Db.Arrivals on traveller.ArrivalId equals arrival.Id

@@ -26,8 +26,10 @@ internal static class ArrivalMapping
             CancelledAt = ToTimestamp(arrival.CancelledAt),
             CancellationReason = arrival.CancellationReason ?? "",
             Version = arrival.Version,
+            LateAnnouncement = arrival.LateAnnouncement,
+            Consent = ConsentOf(arrival),
         };
-        result.Travellers.AddRange(arrival.Travellers.OrderBy(t => t.Position).Select(ToContract));
+        result.Travellers.AddRange(arrival.Travellers.OrderBy(t => t.Position).Select(t => ToContract(arrival, t)));
         if (withHistory)
         {
             // Entries added by the unit of work that builds this answer have no id until it commits
@@ -53,10 +55,25 @@ internal static class ArrivalMapping
         Description = escalation.Description,
         ResolvedAt = ToTimestamp(escalation.ResolvedAt),
         ResolutionNote = escalation.ResolutionNote ?? "",
+        ResolvedBy = escalation.ResolvedBy ?? "",
     };
 
-    public static TravellerStatus ToContract(TravellerEntity traveller) => new()
+    public static Consent ConsentOf(ArrivalEntity arrival) => new()
     {
+        // Arrivals announced before the household policy existed have no consent status: none was needed.
+        Status = arrival.ConsentStatus == 0 ? ConsentStatus.NotRequired : (ConsentStatus)arrival.ConsentStatus,
+        HouseholdSize = arrival.ConsentHouseholdSize,
+        RequestedAt = ToTimestamp(arrival.ConsentRequestedAt),
+        DecideBy = ToDate(arrival.ConsentDecideBy),
+        DecidedAt = ToTimestamp(arrival.ConsentDecidedAt),
+        RefusalReason = arrival.ConsentRefusalReason ?? "",
+    };
+
+    /// <summary>A traveller's status as of <paramref name="arrival"/>'s current state.</summary>
+    public static TravellerStatus ToContract(ArrivalEntity arrival, TravellerEntity traveller) => new()
+    {
+        State = ArrivalLifecycle.StateOf(arrival, traveller),
+        CheckedInAt = ToTimestamp(traveller.CheckedInAt),
         VNumber = traveller.VNumber,
         RegistrationStatus = (RegistrationStatus)traveller.RegistrationStatus,
         RegisteredOn = ToDate(traveller.RegisteredOn),

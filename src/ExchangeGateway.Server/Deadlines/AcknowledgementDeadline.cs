@@ -1,6 +1,5 @@
 using System.Globalization;
 using ExchangeGateway.Contracts.V1;
-using ExchangeGateway.Server.Arrivals;
 using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Identity;
@@ -67,31 +66,14 @@ internal sealed class AcknowledgementDeadline(GatewayStore store, IOptions<Gatew
             var recipient = notice.FeedId.StartsWith("municipality:", StringComparison.Ordinal)
                 ? "municipality " + notice.FeedId["municipality:".Length..]
                 : notice.FeedId.ToUpperInvariant();
-            var escalation = new EscalationEntity
+            var description = string.Create(CultureInfo.InvariantCulture,
+                $"Notice {notice.Type} #{notice.Sequence} to {recipient} is not acknowledged {deadline.TotalHours:0.##} hours after it was sent ({notice.CreatedAt:yyyy-MM-dd HH:mm} UTC).");
+            Escalations.Raise(write, arrival, EscalationKind.AcknowledgementOverdue, description, overdue =>
             {
-                Id = Guid.CreateVersion7(write.Now).ToString(),
-                ArrivalId = arrival.Id,
-                Kind = (int)EscalationKind.AcknowledgementOverdue,
-                RaisedAt = write.Now,
-                Description = string.Create(CultureInfo.InvariantCulture,
-                    $"Notice {notice.Type} #{notice.Sequence} to {recipient} is not acknowledged {deadline.TotalHours:0.##} hours after it was sent ({notice.CreatedAt:yyyy-MM-dd HH:mm} UTC)."),
-            };
-            write.Db.Escalations.Add(escalation);
-            ArrivalWrites.Record(write, arrival, "escalated", escalation.Description);
-            var raisedNotice = new EscalationRaised
-            {
-                ArrivalId = arrival.Id,
-                MunicipalityCode = arrival.MunicipalityCode,
-                Escalation = ArrivalMapping.ToContract(escalation),
-                OverdueFeed = notice.FeedId,
-                OverdueSequence = (ulong)notice.Sequence,
-                OverdueType = notice.Type,
-            };
-            if (notice.FeedId.StartsWith("municipality:", StringComparison.Ordinal))
-            {
-                write.Outbox.Add(FeedNames.Coa, arrival.Id, new Notice { EscalationRaised = raisedNotice.Clone() });
-            }
-            write.Outbox.Add(FeedNames.Chain, arrival.Id, new Notice { EscalationRaised = raisedNotice });
+                overdue.OverdueFeed = notice.FeedId;
+                overdue.OverdueSequence = (ulong)notice.Sequence;
+                overdue.OverdueType = notice.Type;
+            }, notice.FeedId);
         }
         return raised;
     }

@@ -22,6 +22,11 @@ internal static class NoticeTypes
         Notice.PayloadOneofCase.BsnAssigned => "nl.asielketen.bsn-toegekend",
         Notice.PayloadOneofCase.TravellersAnnounced => "nl.asielketen.vreemdelingen-aangekondigd",
         Notice.PayloadOneofCase.EscalationRaised => Escalation,
+        Notice.PayloadOneofCase.ConsentRequested => "nl.asielketen.instemming-gevraagd",
+        Notice.PayloadOneofCase.ConsentDecided => "nl.asielketen.instemming-besloten",
+        Notice.PayloadOneofCase.TravellerCheckedIn => "nl.asielketen.ind-gemeld",
+        Notice.PayloadOneofCase.UnannouncedArrivalReported => "nl.asielketen.onaangekondigde-aankomst",
+        Notice.PayloadOneofCase.EscalationResolved => "nl.asielketen.escalatie-opgelost",
         _ => throw new ArgumentOutOfRangeException(nameof(payload), payload, "Notice has no payload."),
     };
 }

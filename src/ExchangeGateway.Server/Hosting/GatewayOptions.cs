@@ -44,6 +44,8 @@ public sealed class GatewayOptions
 
     public TlsOptions Tls { get; set; } = new();
 
+    public ChainRulesOptions Rules { get; set; } = new();
+
     public StorageOptions Storage { get; set; } = new();
 }
 
@@ -59,4 +61,30 @@ public sealed class TlsOptions
     /// <summary>The CA certificates (PEM, one or more) that client certificates must chain to. The
     /// machine's trust store is never used.</summary>
     public string? TrustAnchorsPath { get; set; }
+}
+
+/// <summary>The chain's rules (configuration section <c>Gateway:Rules</c>). Days are calendar days in
+/// Europe/Amsterdam. Defaults are documented, with their source, in the README.</summary>
+public sealed class ChainRulesOptions
+{
+    /// <summary>Family reunification with the referent: households up to this size travel without
+    /// the municipality's consent (the VNG letter: 1-2).</summary>
+    public int HouseholdWithoutConsent { get; set; } = 2;
+
+    /// <summary>Households up to this size travel only after the municipality consents (3-4); larger
+    /// ones are refused.</summary>
+    public int HouseholdWithConsent { get; set; } = 4;
+
+    /// <summary>An announcement fewer than this many days before the expected arrival is flagged late
+    /// and escalated (never refused).</summary>
+    public int MinimumLeadTimeDays { get; set; } = 14;
+
+    /// <summary>The municipality decides on consent within this many days of the request.</summary>
+    public int ConsentDecisionDays { get; set; } = 10;
+
+    /// <summary>Travellers report to the BRP no later than this many days after arrival (Wet BRP art. 2.38).</summary>
+    public int RegistrationDays { get; set; } = 5;
+
+    /// <summary>Family-reunification travellers check in at the IND within this many days of arrival.</summary>
+    public int CheckInDays { get; set; } = 14;
 }

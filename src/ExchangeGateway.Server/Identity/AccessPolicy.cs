@@ -23,7 +23,12 @@ internal static class AccessPolicy
         [Method(ArrivalService.Descriptor, "ListArrivals")] = [OrganisationRole.Coa, OrganisationRole.Municipality, OrganisationRole.ChainCoordination],
         [Method(MunicipalityService.Descriptor, "ReportRegistration")] = [OrganisationRole.Municipality],
         [Method(MunicipalityService.Descriptor, "ReportBsnAssigned")] = [OrganisationRole.Municipality],
+        [Method(MunicipalityService.Descriptor, "DecideConsent")] = [OrganisationRole.Municipality],
+        [Method(MunicipalityService.Descriptor, "ReportUnannouncedArrival")] = [OrganisationRole.Municipality],
         [Method(IndService.Descriptor, "LookupTraveller")] = [OrganisationRole.Ind],
+        [Method(IndService.Descriptor, "ReportCheckIn")] = [OrganisationRole.Ind],
+        [Method(ChainService.Descriptor, "GetOverview")] = [OrganisationRole.ChainCoordination, OrganisationRole.Coa],
+        [Method(ChainService.Descriptor, "ResolveEscalation")] = [OrganisationRole.ChainCoordination],
         [Method(NoticeFeed.Descriptor, "Subscribe")] = Everyone,
         [Method(GatewayService.Descriptor, "Ping")] = Everyone,
     }.ToFrozenDictionary(StringComparer.Ordinal);

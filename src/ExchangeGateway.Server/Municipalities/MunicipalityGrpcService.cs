@@ -85,7 +85,7 @@ internal sealed class MunicipalityGrpcService(GatewayStore store, TimeProvider t
             var counts = reported.GroupBy(t => (RegistrationStatus)t.RegistrationStatus).Select(g => $"{g.Count()} {Describe(g.Key)}");
             ArrivalWrites.Record(write, arrival, "registration-reported", "BRP registration reported: " + string.Join(", ", counts) + ".");
             var notice = new RegistrationReported { ArrivalId = arrival.Id, MunicipalityCode = arrival.MunicipalityCode };
-            notice.Travellers.AddRange(reported.Select(ArrivalMapping.ToContract));
+            notice.Travellers.AddRange(reported.Select(t => ArrivalMapping.ToContract(arrival, t)));
             write.Outbox.Add(FeedNames.Coa, arrival.Id, new Notice { RegistrationReported = notice });
             write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { RegistrationReported = notice.Clone() });
             return new ArrivalResponse { Arrival = ArrivalMapping.ToContract(arrival, withHistory: true) };
@@ -159,7 +159,7 @@ internal sealed class MunicipalityGrpcService(GatewayStore store, TimeProvider t
             ArrivalWrites.Record(write, arrival, "bsn-assigned",
                 $"BSN reported for {reported.Count} traveller(s)" + (complete ? "; every traveller now has a BSN." : "."));
             var notice = new BsnAssigned { ArrivalId = arrival.Id, MunicipalityCode = arrival.MunicipalityCode };
-            notice.Travellers.AddRange(reported.Select(ArrivalMapping.ToContract));
+            notice.Travellers.AddRange(reported.Select(t => ArrivalMapping.ToContract(arrival, t)));
             write.Outbox.Add(FeedNames.Coa, arrival.Id, new Notice { BsnAssigned = notice });
             write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { BsnAssigned = notice.Clone() });
             return new ArrivalResponse { Arrival = ArrivalMapping.ToContract(arrival, withHistory: true) };

@@ -10,4 +10,9 @@ public static class AmsterdamCalendar
 
     public static DateOnly DateOf(DateTimeOffset instant) =>
         DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(instant, Zone).DateTime);
+
+    /// <summary>The instant (UTC) at which <paramref name="date"/> begins in Amsterdam. Midnight always
+    /// exists there: the clocks change at 02:00 and 03:00.</summary>
+    public static DateTime StartOfDayUtc(DateOnly date) =>
+        TimeZoneInfo.ConvertTimeToUtc(date.ToDateTime(TimeOnly.MinValue), Zone);
 }

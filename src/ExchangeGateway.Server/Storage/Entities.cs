@@ -22,10 +22,27 @@ internal sealed class ArrivalEntity
     public DateTime? CancelledAt { get; set; }
     public string? CancellationReason { get; set; }
     public long Version { get; set; }
+
+    /// <summary>Announced less than the minimum lead time before the expected arrival.</summary>
+    public bool LateAnnouncement { get; set; }
+
+    /// <summary>A <c>ConsentStatus</c>; the other Consent columns describe the latest request.</summary>
+    public int ConsentStatus { get; set; }
+    public int ConsentHouseholdSize { get; set; }
+    public DateTime? ConsentRequestedAt { get; set; }
+    public DateOnly? ConsentDecideBy { get; set; }
+    public DateTime? ConsentDecidedAt { get; set; }
+    public string? ConsentRefusalReason { get; set; }
+
+    /// <summary>When retention removed the personal data of this (closed) arrival; its details and
+    /// identifiers are gone, its counts and history stay for the statistics.</summary>
+    public DateTime? PersonalDataErasedAt { get; set; }
+
     public required byte[] Details { get; set; }
     public List<TravellerEntity> Travellers { get; set; } = [];
     public List<ArrivalHistoryEntity> History { get; set; } = [];
     public List<EscalationEntity> Escalations { get; set; } = [];
+    public List<DeadlineEntity> Deadlines { get; set; } = [];
 }
 
 /// <summary>Registration and BSN status of one traveller of an arrival.</summary>
@@ -40,6 +57,9 @@ internal sealed class TravellerEntity
     public string? Bsn { get; set; }
     public string? ANumber { get; set; }
     public DateTime? BsnAssignedAt { get; set; }
+
+    /// <summary>When the IND reported the traveller's check-in (family reunification).</summary>
+    public DateTime? CheckedInAt { get; set; }
 }
 
 /// <summary>One step of an arrival's history. Descriptions never carry personal data.</summary>
@@ -63,6 +83,46 @@ internal sealed class EscalationEntity
     public required string Description { get; set; }
     public DateTime? ResolvedAt { get; set; }
     public string? ResolutionNote { get; set; }
+    public string? ResolvedBy { get; set; }
+}
+
+/// <summary>An obligation with a due time (consent decision, BRP registration, IND check-in). Added
+/// in the transaction that creates the obligation and removed in the one that meets it; the deadline
+/// sweep claims a due row by setting <see cref="FiredAt"/> (so it fires once, on one instance).</summary>
+internal sealed class DeadlineEntity
+{
+    public required string Id { get; set; }
+    public required string ArrivalId { get; set; }
+
+    /// <summary>The <c>EscalationKind</c> raised when it passes.</summary>
+    public int Kind { get; set; }
+    public DateTime DueAt { get; set; }
+    public DateTime? FiredAt { get; set; }
+}
+
+/// <summary>A municipality's report of people who turned up without an announcement.</summary>
+internal sealed class UnannouncedReportEntity
+{
+    public required string Id { get; set; }
+    public required string MunicipalityCode { get; set; }
+    public required string ReportedBy { get; set; }
+    public DateTime ReportedAt { get; set; }
+    public DateOnly ArrivedOn { get; set; }
+    public string? Note { get; set; }
+    public List<UnannouncedPersonEntity> Persons { get; set; } = [];
+}
+
+/// <summary>One person of an unannounced-arrival report and what the gateway matched.</summary>
+internal sealed class UnannouncedPersonEntity
+{
+    public required string ReportId { get; set; }
+    public int Position { get; set; }
+    public required string VNumber { get; set; }
+
+    /// <summary>An <c>UnannouncedMatch</c>.</summary>
+    public int Match { get; set; }
+    public string? MatchedArrivalId { get; set; }
+    public string? MatchedMunicipalityCode { get; set; }
 }
 
 /// <summary>A recipient's feed. <see cref="HeadSequence"/> is the last sequence handed out; it is

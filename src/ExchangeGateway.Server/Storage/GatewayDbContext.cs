@@ -13,6 +13,9 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
     public DbSet<NoticeEntity> Notices => Set<NoticeEntity>();
     public DbSet<IdempotencyEntity> IdempotencyRecords => Set<IdempotencyEntity>();
     public DbSet<EscalationEntity> Escalations => Set<EscalationEntity>();
+    public DbSet<DeadlineEntity> Deadlines => Set<DeadlineEntity>();
+    public DbSet<UnannouncedReportEntity> UnannouncedReports => Set<UnannouncedReportEntity>();
+    public DbSet<UnannouncedPersonEntity> UnannouncedPersons => Set<UnannouncedPersonEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -25,9 +28,13 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
             arrival.Property(a => a.MunicipalityCode).HasMaxLength(4).IsUnicode(false);
             arrival.Property(a => a.AnnouncedBy).HasMaxLength(64);
             arrival.Property(a => a.CancellationReason).HasMaxLength(500);
+            arrival.Property(a => a.ConsentRefusalReason).HasMaxLength(500);
             arrival.Property(a => a.Version).IsConcurrencyToken();
             arrival.HasIndex(a => new { a.MunicipalityCode, a.Id });
             arrival.HasIndex(a => a.CaseReference);
+            // The overview counts by municipality and state.
+            arrival.HasIndex(a => new { a.MunicipalityCode, a.State });
+            arrival.HasMany(a => a.Deadlines).WithOne().HasForeignKey(d => d.ArrivalId).OnDelete(DeleteBehavior.Cascade);
             arrival.HasMany(a => a.Travellers).WithOne().HasForeignKey(t => t.ArrivalId).OnDelete(DeleteBehavior.Cascade);
             arrival.HasMany(a => a.History).WithOne().HasForeignKey(h => h.ArrivalId).OnDelete(DeleteBehavior.Cascade);
             arrival.HasMany(a => a.Escalations).WithOne().HasForeignKey(e => e.ArrivalId).OnDelete(DeleteBehavior.Cascade);
@@ -92,7 +99,42 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
             escalation.Property(e => e.ArrivalId).HasMaxLength(36).IsUnicode(false);
             escalation.Property(e => e.Description).HasMaxLength(500);
             escalation.Property(e => e.ResolutionNote).HasMaxLength(500);
+            escalation.Property(e => e.ResolvedBy).HasMaxLength(64);
             escalation.HasIndex(e => e.ArrivalId);
+        });
+
+        modelBuilder.Entity<DeadlineEntity>(deadline =>
+        {
+            deadline.ToTable("Deadlines");
+            deadline.HasKey(d => d.Id);
+            deadline.Property(d => d.Id).HasMaxLength(36).IsUnicode(false);
+            deadline.Property(d => d.ArrivalId).HasMaxLength(36).IsUnicode(false);
+            deadline.HasIndex(d => new { d.ArrivalId, d.Kind });
+            // The sweep reads "not fired, due by now" in due order.
+            deadline.HasIndex(d => new { d.FiredAt, d.DueAt });
+        });
+
+        modelBuilder.Entity<UnannouncedReportEntity>(report =>
+        {
+            report.ToTable("UnannouncedReports");
+            report.HasKey(r => r.Id);
+            report.Property(r => r.Id).HasMaxLength(36).IsUnicode(false);
+            report.Property(r => r.MunicipalityCode).HasMaxLength(4).IsUnicode(false);
+            report.Property(r => r.ReportedBy).HasMaxLength(64);
+            report.Property(r => r.Note).HasMaxLength(500);
+            report.HasIndex(r => r.MunicipalityCode);
+            report.HasMany(r => r.Persons).WithOne().HasForeignKey(p => p.ReportId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<UnannouncedPersonEntity>(person =>
+        {
+            person.ToTable("UnannouncedPersons");
+            person.HasKey(p => new { p.ReportId, p.Position });
+            person.Property(p => p.ReportId).HasMaxLength(36).IsUnicode(false);
+            person.Property(p => p.VNumber).HasMaxLength(10).IsUnicode(false);
+            person.Property(p => p.MatchedArrivalId).HasMaxLength(36).IsUnicode(false);
+            person.Property(p => p.MatchedMunicipalityCode).HasMaxLength(4).IsUnicode(false);
+            person.HasIndex(p => p.VNumber);
         });
 
         modelBuilder.Entity<IdempotencyEntity>(record =>

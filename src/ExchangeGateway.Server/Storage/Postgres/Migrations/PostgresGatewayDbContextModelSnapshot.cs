@@ -55,6 +55,25 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<DateOnly?>("ConsentDecideBy")
+                        .HasColumnType("date");
+
+                    b.Property<DateTime?>("ConsentDecidedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("ConsentHouseholdSize")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ConsentRefusalReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<DateTime?>("ConsentRequestedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("ConsentStatus")
+                        .HasColumnType("integer");
+
                     b.Property<DateTime?>("DepartedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -68,11 +87,17 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                     b.Property<int>("Kind")
                         .HasColumnType("integer");
 
+                    b.Property<bool>("LateAnnouncement")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("MunicipalityCode")
                         .IsRequired()
                         .HasMaxLength(4)
                         .IsUnicode(false)
                         .HasColumnType("character varying(4)");
+
+                    b.Property<DateTime?>("PersonalDataErasedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<int>("State")
                         .HasColumnType("integer");
@@ -86,6 +111,8 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                     b.HasIndex("CaseReference");
 
                     b.HasIndex("MunicipalityCode", "Id");
+
+                    b.HasIndex("MunicipalityCode", "State");
 
                     b.ToTable("Arrivals", (string)null);
                 });
@@ -129,6 +156,37 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                     b.ToTable("ArrivalHistory", (string)null);
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.DeadlineEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(36)");
+
+                    b.Property<string>("ArrivalId")
+                        .IsRequired()
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(36)");
+
+                    b.Property<DateTime>("DueAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("FiredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ArrivalId", "Kind");
+
+                    b.HasIndex("FiredAt", "DueAt");
+
+                    b.ToTable("Deadlines", (string)null);
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.EscalationEntity", b =>
                 {
                     b.Property<string>("Id")
@@ -159,6 +217,10 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
 
                     b.Property<DateTime?>("ResolvedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ResolvedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.HasKey("Id");
 
@@ -301,6 +363,9 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                     b.Property<DateTime?>("BsnAssignedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTime?>("CheckedInAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<int>("Position")
                         .HasColumnType("integer");
 
@@ -323,10 +388,90 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                     b.ToTable("Travellers", (string)null);
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.UnannouncedPersonEntity", b =>
+                {
+                    b.Property<string>("ReportId")
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(36)");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Match")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("MatchedArrivalId")
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(36)");
+
+                    b.Property<string>("MatchedMunicipalityCode")
+                        .HasMaxLength(4)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(4)");
+
+                    b.Property<string>("VNumber")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(10)");
+
+                    b.HasKey("ReportId", "Position");
+
+                    b.HasIndex("VNumber");
+
+                    b.ToTable("UnannouncedPersons", (string)null);
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.UnannouncedReportEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(36)");
+
+                    b.Property<DateOnly>("ArrivedOn")
+                        .HasColumnType("date");
+
+                    b.Property<string>("MunicipalityCode")
+                        .IsRequired()
+                        .HasMaxLength(4)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(4)");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<DateTime>("ReportedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ReportedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MunicipalityCode");
+
+                    b.ToTable("UnannouncedReports", (string)null);
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.ArrivalHistoryEntity", b =>
                 {
                     b.HasOne("ExchangeGateway.Server.Storage.ArrivalEntity", null)
                         .WithMany("History")
+                        .HasForeignKey("ArrivalId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.DeadlineEntity", b =>
+                {
+                    b.HasOne("ExchangeGateway.Server.Storage.ArrivalEntity", null)
+                        .WithMany("Deadlines")
                         .HasForeignKey("ArrivalId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
@@ -350,13 +495,29 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.UnannouncedPersonEntity", b =>
+                {
+                    b.HasOne("ExchangeGateway.Server.Storage.UnannouncedReportEntity", null)
+                        .WithMany("Persons")
+                        .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.ArrivalEntity", b =>
                 {
+                    b.Navigation("Deadlines");
+
                     b.Navigation("Escalations");
 
                     b.Navigation("History");
 
                     b.Navigation("Travellers");
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.UnannouncedReportEntity", b =>
+                {
+                    b.Navigation("Persons");
                 });
 #pragma warning restore 612, 618
         }

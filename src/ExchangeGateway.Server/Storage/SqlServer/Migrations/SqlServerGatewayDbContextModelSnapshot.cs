@@ -55,6 +55,25 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("nvarchar(64)");
 
+                    b.Property<DateOnly?>("ConsentDecideBy")
+                        .HasColumnType("date");
+
+                    b.Property<DateTime?>("ConsentDecidedAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<int>("ConsentHouseholdSize")
+                        .HasColumnType("int");
+
+                    b.Property<string>("ConsentRefusalReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("nvarchar(500)");
+
+                    b.Property<DateTime?>("ConsentRequestedAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<int>("ConsentStatus")
+                        .HasColumnType("int");
+
                     b.Property<DateTime?>("DepartedAt")
                         .HasColumnType("datetime2");
 
@@ -68,11 +87,17 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                     b.Property<int>("Kind")
                         .HasColumnType("int");
 
+                    b.Property<bool>("LateAnnouncement")
+                        .HasColumnType("bit");
+
                     b.Property<string>("MunicipalityCode")
                         .IsRequired()
                         .HasMaxLength(4)
                         .IsUnicode(false)
                         .HasColumnType("varchar(4)");
+
+                    b.Property<DateTime?>("PersonalDataErasedAt")
+                        .HasColumnType("datetime2");
 
                     b.Property<int>("State")
                         .HasColumnType("int");
@@ -86,6 +111,8 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                     b.HasIndex("CaseReference");
 
                     b.HasIndex("MunicipalityCode", "Id");
+
+                    b.HasIndex("MunicipalityCode", "State");
 
                     b.ToTable("Arrivals", (string)null);
                 });
@@ -129,6 +156,37 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                     b.ToTable("ArrivalHistory", (string)null);
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.DeadlineEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(36)");
+
+                    b.Property<string>("ArrivalId")
+                        .IsRequired()
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(36)");
+
+                    b.Property<DateTime>("DueAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<DateTime?>("FiredAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("int");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ArrivalId", "Kind");
+
+                    b.HasIndex("FiredAt", "DueAt");
+
+                    b.ToTable("Deadlines", (string)null);
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.EscalationEntity", b =>
                 {
                     b.Property<string>("Id")
@@ -159,6 +217,10 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
 
                     b.Property<DateTime?>("ResolvedAt")
                         .HasColumnType("datetime2");
+
+                    b.Property<string>("ResolvedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
 
                     b.HasKey("Id");
 
@@ -301,6 +363,9 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                     b.Property<DateTime?>("BsnAssignedAt")
                         .HasColumnType("datetime2");
 
+                    b.Property<DateTime?>("CheckedInAt")
+                        .HasColumnType("datetime2");
+
                     b.Property<int>("Position")
                         .HasColumnType("int");
 
@@ -323,10 +388,90 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                     b.ToTable("Travellers", (string)null);
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.UnannouncedPersonEntity", b =>
+                {
+                    b.Property<string>("ReportId")
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(36)");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("int");
+
+                    b.Property<int>("Match")
+                        .HasColumnType("int");
+
+                    b.Property<string>("MatchedArrivalId")
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(36)");
+
+                    b.Property<string>("MatchedMunicipalityCode")
+                        .HasMaxLength(4)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(4)");
+
+                    b.Property<string>("VNumber")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(10)");
+
+                    b.HasKey("ReportId", "Position");
+
+                    b.HasIndex("VNumber");
+
+                    b.ToTable("UnannouncedPersons", (string)null);
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.UnannouncedReportEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(36)");
+
+                    b.Property<DateOnly>("ArrivedOn")
+                        .HasColumnType("date");
+
+                    b.Property<string>("MunicipalityCode")
+                        .IsRequired()
+                        .HasMaxLength(4)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(4)");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(500)
+                        .HasColumnType("nvarchar(500)");
+
+                    b.Property<DateTime>("ReportedAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<string>("ReportedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MunicipalityCode");
+
+                    b.ToTable("UnannouncedReports", (string)null);
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.ArrivalHistoryEntity", b =>
                 {
                     b.HasOne("ExchangeGateway.Server.Storage.ArrivalEntity", null)
                         .WithMany("History")
+                        .HasForeignKey("ArrivalId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.DeadlineEntity", b =>
+                {
+                    b.HasOne("ExchangeGateway.Server.Storage.ArrivalEntity", null)
+                        .WithMany("Deadlines")
                         .HasForeignKey("ArrivalId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
@@ -350,13 +495,29 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.UnannouncedPersonEntity", b =>
+                {
+                    b.HasOne("ExchangeGateway.Server.Storage.UnannouncedReportEntity", null)
+                        .WithMany("Persons")
+                        .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.ArrivalEntity", b =>
                 {
+                    b.Navigation("Deadlines");
+
                     b.Navigation("Escalations");
 
                     b.Navigation("History");
 
                     b.Navigation("Travellers");
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.UnannouncedReportEntity", b =>
+                {
+                    b.Navigation("Persons");
                 });
 #pragma warning restore 612, 618
         }

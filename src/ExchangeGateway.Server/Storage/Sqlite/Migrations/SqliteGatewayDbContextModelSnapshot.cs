@@ -50,6 +50,25 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateOnly?>("ConsentDecideBy")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ConsentDecidedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ConsentHouseholdSize")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ConsentRefusalReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ConsentRequestedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ConsentStatus")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime?>("DepartedAt")
                         .HasColumnType("TEXT");
 
@@ -63,10 +82,16 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.Property<int>("Kind")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("LateAnnouncement")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("MunicipalityCode")
                         .IsRequired()
                         .HasMaxLength(4)
                         .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("PersonalDataErasedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<int>("State")
@@ -81,6 +106,8 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.HasIndex("CaseReference");
 
                     b.HasIndex("MunicipalityCode", "Id");
+
+                    b.HasIndex("MunicipalityCode", "State");
 
                     b.ToTable("Arrivals", (string)null);
                 });
@@ -122,6 +149,37 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.ToTable("ArrivalHistory", (string)null);
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.DeadlineEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ArrivalId")
+                        .IsRequired()
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("DueAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FiredAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ArrivalId", "Kind");
+
+                    b.HasIndex("FiredAt", "DueAt");
+
+                    b.ToTable("Deadlines", (string)null);
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.EscalationEntity", b =>
                 {
                     b.Property<string>("Id")
@@ -151,6 +209,10 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("ResolvedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ResolvedBy")
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
@@ -294,6 +356,9 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.Property<DateTime?>("BsnAssignedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("CheckedInAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Position")
                         .HasColumnType("INTEGER");
 
@@ -316,10 +381,90 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.ToTable("Travellers", (string)null);
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.UnannouncedPersonEntity", b =>
+                {
+                    b.Property<string>("ReportId")
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Match")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("MatchedArrivalId")
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MatchedMunicipalityCode")
+                        .HasMaxLength(4)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VNumber")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ReportId", "Position");
+
+                    b.HasIndex("VNumber");
+
+                    b.ToTable("UnannouncedPersons", (string)null);
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.UnannouncedReportEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateOnly>("ArrivedOn")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MunicipalityCode")
+                        .IsRequired()
+                        .HasMaxLength(4)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ReportedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ReportedBy")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("MunicipalityCode");
+
+                    b.ToTable("UnannouncedReports", (string)null);
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.ArrivalHistoryEntity", b =>
                 {
                     b.HasOne("ExchangeGateway.Server.Storage.ArrivalEntity", null)
                         .WithMany("History")
+                        .HasForeignKey("ArrivalId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.DeadlineEntity", b =>
+                {
+                    b.HasOne("ExchangeGateway.Server.Storage.ArrivalEntity", null)
+                        .WithMany("Deadlines")
                         .HasForeignKey("ArrivalId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
@@ -343,13 +488,29 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.UnannouncedPersonEntity", b =>
+                {
+                    b.HasOne("ExchangeGateway.Server.Storage.UnannouncedReportEntity", null)
+                        .WithMany("Persons")
+                        .HasForeignKey("ReportId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.ArrivalEntity", b =>
                 {
+                    b.Navigation("Deadlines");
+
                     b.Navigation("Escalations");
 
                     b.Navigation("History");
 
                     b.Navigation("Travellers");
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.UnannouncedReportEntity", b =>
+                {
+                    b.Navigation("Persons");
                 });
 #pragma warning restore 612, 618
         }
