@@ -1,5 +1,7 @@
 using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Deadlines;
 using ExchangeGateway.Server.Errors;
+using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Rules;
 using ExchangeGateway.Server.Storage;
@@ -7,19 +9,24 @@ using ExchangeGateway.Server.Validation;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace ExchangeGateway.Server.Arrivals;
 
 /// <summary>ArrivalService: COA announces and follows arrivals.</summary>
-internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValidator validator, TimeProvider time)
+internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValidator validator, TimeProvider time, IOptions<GatewayOptions> options)
     : ArrivalService.ArrivalServiceBase
 {
+    private ChainRulesOptions Rules => options.Value.Rules;
+
     public override Task<ArrivalResponse> AnnounceArrival(AnnounceArrivalRequest request, ServerCallContext context)
     {
         var violations = new Violations();
         violations.RequestId(request.RequestId);
         validator.Validate(violations, "arrival", request.Arrival);
         violations.ThrowIfAny();
+
+        var household = RequireHouseholdPolicy(request.Arrival);
 
         var caller = CallerInterceptor.CallerOf(context);
         return store.ExecuteAsync(caller, context.Method, request, request.RequestId, async write =>
@@ -40,8 +47,13 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
             };
             SyncTravellers(arrival, details);
             ArrivalWrites.Record(write, arrival, "announced",
-                $"Announced to municipality {details.MunicipalityCode} with {details.Travellers.Count} traveller(s), expected {details.ExpectedArrivalDate.Year:D4}-{details.ExpectedArrivalDate.Month:D2}-{details.ExpectedArrivalDate.Day:D2}.");
+                $"Announced to municipality {details.MunicipalityCode} with {details.Travellers.Count} traveller(s), expected {arrival.ExpectedArrivalDate:yyyy-MM-dd}.");
             write.Db.Arrivals.Add(arrival);
+            arrival.ConsentStatus = (int)ConsentStatus.NotRequired;
+            if (household == HouseholdVerdict.NeedsConsent)
+            {
+                await RequestConsentAsync(write, arrival);
+            }
             AnnounceTo(write, arrival, details);
             return Response(arrival);
         }, context.CancellationToken);
@@ -58,12 +70,13 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
             violations.Add("expected_version", "must be 0 (no check) or a version the gateway returned");
         }
         violations.ThrowIfAny();
+        var household = RequireHouseholdPolicy(request.Arrival);
 
         var caller = CallerInterceptor.CallerOf(context);
         return store.ExecuteAsync(caller, context.Method, request, request.RequestId, async write =>
         {
             var arrival = await ArrivalWrites.LoadVisibleAsync(write.Db, caller, arrivalId!, write.CancellationToken);
-            ArrivalWrites.RequireState(arrival, "amend the arrival", ArrivalState.Announced, ArrivalState.Acknowledged);
+            ArrivalWrites.RequireState(arrival, "amend the arrival", ArrivalState.Announced, ArrivalState.AwaitingConsent, ArrivalState.Acknowledged);
             if (request.ExpectedVersion != 0 && request.ExpectedVersion != arrival.Version)
             {
                 throw GatewayErrors.FailedPrecondition("VERSION_MISMATCH", "arrivals/" + arrival.Id,
@@ -84,7 +97,7 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
             if (moved)
             {
                 // The old municipality is told it is off; the new one gets a fresh announcement and
-                // must acknowledge it again.
+                // must acknowledge it (and decide on consent) again.
                 arrival.State = (int)ArrivalState.Announced;
                 arrival.AcknowledgedAt = null;
                 ArrivalWrites.Record(write, arrival, "moved",
@@ -98,6 +111,7 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
                         Reason = $"Moved to municipality {details.MunicipalityCode}.",
                     },
                 });
+                await UpdateConsentAsync(write, arrival, household, moved: true);
                 AnnounceTo(write, arrival, details);
             }
             else
@@ -108,6 +122,8 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
                     ArrivalAmended = new ArrivalAmended { ArrivalId = arrival.Id, Details = details, Version = arrival.Version },
                 });
                 write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { TravellersAnnounced = IndView(arrival, details) });
+                await UpdateConsentAsync(write, arrival, household, moved: false);
+                FlagIfLate(write, arrival);
             }
             return Response(arrival);
         }, context.CancellationToken);
@@ -125,7 +141,8 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
         return store.ExecuteAsync(caller, context.Method, request, request.RequestId, async write =>
         {
             var arrival = await ArrivalWrites.LoadVisibleAsync(write.Db, caller, arrivalId!, write.CancellationToken);
-            ArrivalWrites.RequireState(arrival, "cancel the arrival", ArrivalState.Announced, ArrivalState.Acknowledged, ArrivalState.Departed);
+            ArrivalWrites.RequireState(arrival, "cancel the arrival", ArrivalState.Announced, ArrivalState.AwaitingConsent, ArrivalState.Acknowledged, ArrivalState.Departed);
+            await DeadlineSchedule.ClearAllAsync(write, arrival);
             arrival.State = (int)ArrivalState.Cancelled;
             arrival.CancelledAt = write.Now;
             arrival.CancellationReason = request.Reason;
@@ -142,13 +159,14 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
         var violations = new Violations();
         violations.RequestId(request.RequestId);
         var arrivalId = violations.ArrivalId(request.ArrivalId);
-        NotInFuture(violations, "departed_at", request.DepartedAt);
+        violations.RecentPast("departed_at", request.DepartedAt, time);
         violations.ThrowIfAny();
 
         var caller = CallerInterceptor.CallerOf(context);
         return store.ExecuteAsync(caller, context.Method, request, request.RequestId, async write =>
         {
             var arrival = await ArrivalWrites.LoadVisibleAsync(write.Db, caller, arrivalId!, write.CancellationToken);
+            RequireConsentGiven(arrival, "report departure");
             ArrivalWrites.RequireState(arrival, "report departure", ArrivalState.Announced, ArrivalState.Acknowledged);
             var departedAt = request.DepartedAt?.ToDateTime() ?? write.Now;
             arrival.State = (int)ArrivalState.Departed;
@@ -172,13 +190,14 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
         var violations = new Violations();
         violations.RequestId(request.RequestId);
         var arrivalId = violations.ArrivalId(request.ArrivalId);
-        NotInFuture(violations, "arrived_at", request.ArrivedAt);
+        violations.RecentPast("arrived_at", request.ArrivedAt, time);
         violations.ThrowIfAny();
 
         var caller = CallerInterceptor.CallerOf(context);
         return store.ExecuteAsync(caller, context.Method, request, request.RequestId, async write =>
         {
             var arrival = await ArrivalWrites.LoadVisibleAsync(write.Db, caller, arrivalId!, write.CancellationToken);
+            RequireConsentGiven(arrival, "report arrival");
             ArrivalWrites.RequireState(arrival, "report arrival", ArrivalState.Departed);
             var arrivedAt = request.ArrivedAt?.ToDateTime() ?? write.Now;
             if (arrivedAt < arrival.DepartedAt)
@@ -188,6 +207,12 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
             arrival.State = (int)ArrivalState.Arrived;
             arrival.ArrivedAt = arrivedAt;
             ArrivalWrites.Record(write, arrival, "arrived", "COA reported that the travellers reached the municipality.");
+            var arrivedOn = AmsterdamCalendar.DateOf(DateTime.SpecifyKind(arrivedAt, DateTimeKind.Utc));
+            await DeadlineSchedule.SetAsync(write, arrival, EscalationKind.RegistrationOverdue, arrivedOn.AddDays(Rules.RegistrationDays));
+            if (ArrivalLifecycle.NeedsCheckIn(arrival) && arrival.Travellers.Any(t => t.CheckedInAt is null))
+            {
+                await DeadlineSchedule.SetAsync(write, arrival, EscalationKind.CheckInOverdue, arrivedOn.AddDays(Rules.CheckInDays));
+            }
             write.Outbox.Add(FeedNames.Municipality(arrival.MunicipalityCode), arrival.Id, new Notice
             {
                 TravellersArrived = new TravellersArrived
@@ -239,13 +264,133 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
         }
     }
 
-    private static void AnnounceTo(WriteContext write, ArrivalEntity arrival, ArrivalDetails details)
+    /// <summary>Announces the arrival at its municipality (with the consent request after it, when the
+    /// household needs consent) and to the IND, and flags it when it comes later than the lead time.</summary>
+    private void AnnounceTo(WriteContext write, ArrivalEntity arrival, ArrivalDetails details)
     {
-        write.Outbox.Add(FeedNames.Municipality(details.MunicipalityCode), arrival.Id, new Notice
+        var municipality = FeedNames.Municipality(details.MunicipalityCode);
+        var consent = (ConsentStatus)arrival.ConsentStatus;
+        write.Outbox.Add(municipality, arrival.Id, new Notice
         {
-            ArrivalAnnounced = new ArrivalAnnounced { ArrivalId = arrival.Id, Details = details },
+            ArrivalAnnounced = new ArrivalAnnounced
+            {
+                ArrivalId = arrival.Id,
+                Details = details,
+                LateAnnouncement = arrival.LateAnnouncement || IsLate(write, arrival),
+                Consent = consent,
+            },
         });
+        if (consent == ConsentStatus.Requested)
+        {
+            write.Outbox.Add(municipality, arrival.Id, new Notice
+            {
+                ConsentRequested = new ConsentRequested
+                {
+                    ArrivalId = arrival.Id,
+                    MunicipalityCode = details.MunicipalityCode,
+                    HouseholdSize = arrival.ConsentHouseholdSize,
+                    DecideBy = ArrivalMapping.ToDate(arrival.ConsentDecideBy),
+                },
+            });
+        }
         write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { TravellersAnnounced = IndView(arrival, details) });
+        FlagIfLate(write, arrival);
+    }
+
+    private bool IsLate(WriteContext write, ArrivalEntity arrival) =>
+        LeadTime.IsLate(Rules, AmsterdamCalendar.DateOf(DateTime.SpecifyKind(write.Now, DateTimeKind.Utc)), arrival.ExpectedArrivalDate);
+
+    /// <summary>Flags and escalates an announcement (or an amendment bringing the date forward) that
+    /// comes later than the minimum lead time; once per arrival.</summary>
+    private void FlagIfLate(WriteContext write, ArrivalEntity arrival)
+    {
+        if (arrival.LateAnnouncement || !IsLate(write, arrival))
+        {
+            return;
+        }
+        arrival.LateAnnouncement = true;
+        var announcedOn = AmsterdamCalendar.DateOf(DateTime.SpecifyKind(write.Now, DateTimeKind.Utc));
+        Escalations.Raise(write, arrival, EscalationKind.LateAnnouncement, LeadTime.Describe(Rules, announcedOn, arrival.ExpectedArrivalDate));
+    }
+
+    /// <summary>Larger households than the policy allows are refused before any work is done.</summary>
+    private HouseholdVerdict RequireHouseholdPolicy(ArrivalDetails details)
+    {
+        var verdict = HouseholdPolicy.Judge(Rules, details.Kind, details.Travellers.Count);
+        if (verdict == HouseholdVerdict.TooLarge)
+        {
+            throw GatewayErrors.FailedPrecondition("HOUSEHOLD_POLICY", "arrival.travellers", HouseholdPolicy.TooLargeReason(Rules, details.Travellers.Count));
+        }
+        return verdict;
+    }
+
+    /// <summary>Asks the municipality for consent for the household as it is now.</summary>
+    private async Task RequestConsentAsync(WriteContext write, ArrivalEntity arrival)
+    {
+        var today = AmsterdamCalendar.DateOf(DateTime.SpecifyKind(write.Now, DateTimeKind.Utc));
+        arrival.State = (int)ArrivalState.AwaitingConsent;
+        arrival.ConsentStatus = (int)ConsentStatus.Requested;
+        arrival.ConsentHouseholdSize = arrival.Travellers.Count;
+        arrival.ConsentRequestedAt = write.Now;
+        arrival.ConsentDecideBy = today.AddDays(Rules.ConsentDecisionDays);
+        arrival.ConsentDecidedAt = null;
+        arrival.ConsentRefusalReason = null;
+        ArrivalWrites.Record(write, arrival, "consent-requested",
+            $"Consent of municipality {arrival.MunicipalityCode} requested for a household of {arrival.ConsentHouseholdSize}, to be decided by {arrival.ConsentDecideBy:yyyy-MM-dd}.");
+        await DeadlineSchedule.SetAsync(write, arrival, EscalationKind.ConsentOverdue, arrival.ConsentDecideBy.Value);
+    }
+
+    /// <summary>After an amendment: consent is asked again when the household now needs it and has
+    /// no consent covering it (a move always needs the new municipality's); it lapses when the
+    /// household no longer needs it.</summary>
+    private async Task UpdateConsentAsync(WriteContext write, ArrivalEntity arrival, HouseholdVerdict household, bool moved)
+    {
+        var consent = (ConsentStatus)arrival.ConsentStatus;
+        if (household == HouseholdVerdict.NeedsConsent)
+        {
+            var size = arrival.Travellers.Count;
+            var covered = !moved && (consent == ConsentStatus.Granted && arrival.ConsentHouseholdSize >= size
+                || consent == ConsentStatus.Requested && arrival.ConsentHouseholdSize == size);
+            if (!covered)
+            {
+                await RequestConsentAsync(write, arrival);
+                if (!moved)
+                {
+                    write.Outbox.Add(FeedNames.Municipality(arrival.MunicipalityCode), arrival.Id, new Notice
+                    {
+                        ConsentRequested = new ConsentRequested
+                        {
+                            ArrivalId = arrival.Id,
+                            MunicipalityCode = arrival.MunicipalityCode,
+                            HouseholdSize = arrival.ConsentHouseholdSize,
+                            DecideBy = ArrivalMapping.ToDate(arrival.ConsentDecideBy),
+                        },
+                    });
+                }
+            }
+            return;
+        }
+        if (consent is ConsentStatus.Requested or ConsentStatus.Granted)
+        {
+            arrival.ConsentStatus = (int)ConsentStatus.NotRequired;
+            await DeadlineSchedule.ClearAsync(write, arrival, EscalationKind.ConsentOverdue);
+            if ((ArrivalState)arrival.State == ArrivalState.AwaitingConsent)
+            {
+                arrival.State = (int)(arrival.AcknowledgedAt is null ? ArrivalState.Announced : ArrivalState.Acknowledged);
+            }
+            ArrivalWrites.Record(write, arrival, "consent-lapsed", $"A household of {arrival.Travellers.Count} no longer needs the municipality's consent.");
+        }
+    }
+
+    /// <summary>COA may not send a household that needs consent before the municipality gave it.</summary>
+    private static void RequireConsentGiven(ArrivalEntity arrival, string action)
+    {
+        if ((ArrivalState)arrival.State == ArrivalState.AwaitingConsent)
+        {
+            throw GatewayErrors.FailedPrecondition("CONSENT_REQUIRED", "arrivals/" + arrival.Id,
+                $"Cannot {action}: this household of {arrival.ConsentHouseholdSize} needs the consent of municipality {arrival.MunicipalityCode}, " +
+                $"which has not decided yet (due by {arrival.ConsentDecideBy:yyyy-MM-dd}). The travellers may not leave before it consents.");
+        }
     }
 
     /// <summary>What the IND needs of an announcement: who is expected where and when, no more.</summary>
@@ -285,26 +430,6 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
             {
                 existing.Position = position;
             }
-        }
-    }
-
-    private void NotInFuture(Violations violations, string field, Timestamp? timestamp)
-    {
-        if (timestamp is null)
-        {
-            return;
-        }
-        if (timestamp.Seconds is < 0 or > 253_402_300_799 || timestamp.Nanos is < 0 or > 999_999_999)
-        {
-            violations.Add(field, "is not a valid time");
-        }
-        else if (timestamp.ToDateTimeOffset() > time.GetUtcNow().AddMinutes(5))
-        {
-            violations.Add(field, "must not be in the future");
-        }
-        else if (AmsterdamCalendar.DateOf(timestamp.ToDateTimeOffset()) < AmsterdamCalendar.Today(time).AddYears(-1))
-        {
-            violations.Add(field, "must be within the last year");
         }
     }
 

@@ -5,11 +5,12 @@ using Microsoft.Extensions.Options;
 
 namespace ExchangeGateway.Server.Deadlines;
 
-/// <summary>Looks for passed deadlines every <see cref="GatewayOptions.DeadlineSweepInterval"/>, and
+/// <summary>Looks for passed deadlines (acknowledgements and the chain's obligations) every <see cref="GatewayOptions.DeadlineSweepInterval"/>, and
 /// once at start-up, so a deadline that passed while the gateway was down fires when it is up. Time
 /// comes from the <see cref="TimeProvider"/>, so tests move it.</summary>
 internal sealed partial class DeadlineMonitor(
     AcknowledgementDeadline acknowledgements,
+    ObligationDeadlines obligations,
     TimeProvider time,
     IOptions<GatewayOptions> options,
     ILogger<DeadlineMonitor> logger) : BackgroundService
@@ -23,7 +24,7 @@ internal sealed partial class DeadlineMonitor(
             {
                 try
                 {
-                    var raised = await acknowledgements.SweepAsync(stoppingToken);
+                    var raised = await acknowledgements.SweepAsync(stoppingToken) + await obligations.SweepAsync(stoppingToken);
                     if (raised > 0)
                     {
                         LogRaised(logger, raised);
@@ -42,7 +43,7 @@ internal sealed partial class DeadlineMonitor(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Raised {Count} escalation(s) for overdue acknowledgements.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Raised {Count} escalation(s) for passed deadlines.")]
     private static partial void LogRaised(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Deadline sweep failed; will retry at the next interval.")]

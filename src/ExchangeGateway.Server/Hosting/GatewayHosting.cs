@@ -50,6 +50,7 @@ public static class GatewayHosting
         services.AddHostedService<StorageStartup>();
         services.AddHostedService<IdempotencyCleanup>();
         services.AddSingleton<AcknowledgementDeadline>();
+        services.AddSingleton<ObligationDeadlines>();
         services.AddHostedService<DeadlineMonitor>();
         services.AddHostedService<FeedHeadPoller>();
         services.AddHostedService<PostgresFeedListener>();

@@ -1,5 +1,4 @@
 using ExchangeGateway.Contracts.V1;
-using ExchangeGateway.Server.Arrivals;
 using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Storage;
 using ExchangeGateway.Server.Validation;
@@ -9,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 namespace ExchangeGateway.Server.Ind;
 
 /// <summary>IndService: the IND follows travellers by V-number.</summary>
-internal sealed class IndGrpcService(GatewayStore store) : IndService.IndServiceBase
+internal sealed partial class IndGrpcService(GatewayStore store, TimeProvider time) : IndService.IndServiceBase
 {
     public override async Task<LookupTravellerResponse> LookupTraveller(LookupTravellerRequest request, ServerCallContext context)
     {
@@ -23,7 +22,7 @@ internal sealed class IndGrpcService(GatewayStore store) : IndService.IndService
             join arrival in db.Arrivals.AsNoTracking() on traveller.ArrivalId equals arrival.Id
             where traveller.VNumber == vNumber
             orderby arrival.Id descending
-            select new { traveller, arrival.Id, arrival.MunicipalityCode, arrival.State, arrival.AnnouncedAt, arrival.ExpectedArrivalDate })
+            select new { traveller, arrival })
             .Take(50)
             .ToListAsync(token), context.CancellationToken);
         if (rows.Count == 0)
@@ -31,17 +30,7 @@ internal sealed class IndGrpcService(GatewayStore store) : IndService.IndService
             throw GatewayErrors.NotFound("exchange.v1.Traveller", vNumber, "No arrival names this V-number.");
         }
         var response = new LookupTravellerResponse();
-        response.Records.AddRange(rows.Select(row => new TravellerRecord
-        {
-            ArrivalId = row.Id,
-            MunicipalityCode = row.MunicipalityCode,
-            ArrivalState = (ArrivalState)row.State,
-            AnnouncedAt = ArrivalMapping.ToTimestamp(row.AnnouncedAt),
-            ExpectedArrivalDate = ArrivalMapping.ToDate(row.ExpectedArrivalDate),
-            RegistrationStatus = (RegistrationStatus)row.traveller.RegistrationStatus,
-            RegisteredOn = ArrivalMapping.ToDate(row.traveller.RegisteredOn),
-            Bsn = row.traveller.Bsn ?? "",
-        }));
+        response.Records.AddRange(rows.Select(row => IndRecords.Of(row.arrival, row.traveller)));
         return response;
     }
 }

@@ -1,5 +1,6 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Arrivals;
+using ExchangeGateway.Server.Deadlines;
 using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Rules;
@@ -12,7 +13,7 @@ namespace ExchangeGateway.Server.Municipalities;
 
 /// <summary>MunicipalityService: a municipality's BRP system reports registration and BSNs of the
 /// travellers of arrivals addressed to it. COA and the IND are told.</summary>
-internal sealed class MunicipalityGrpcService(GatewayStore store, TimeProvider time) : MunicipalityService.MunicipalityServiceBase
+internal sealed partial class MunicipalityGrpcService(GatewayStore store, TimeProvider time) : MunicipalityService.MunicipalityServiceBase
 {
     public override Task<ArrivalResponse> ReportRegistration(ReportRegistrationRequest request, ServerCallContext context)
     {
@@ -81,6 +82,11 @@ internal sealed class MunicipalityGrpcService(GatewayStore store, TimeProvider t
                 traveller.RegisteredOn = registeredOn;
                 traveller.RefusalReason = registration.Status == RegistrationStatus.Refused ? registration.RefusalReason : null;
                 reported.Add(traveller);
+            }
+            if (arrival.Travellers.All(t => (RegistrationStatus)t.RegistrationStatus is RegistrationStatus.Pending or RegistrationStatus.Registered or RegistrationStatus.Refused))
+            {
+                // Everyone reported to the municipality (art. 2.38 asks for the report, not the outcome).
+                await DeadlineSchedule.ClearAsync(write, arrival, EscalationKind.RegistrationOverdue);
             }
             var counts = reported.GroupBy(t => (RegistrationStatus)t.RegistrationStatus).Select(g => $"{g.Count()} {Describe(g.Key)}");
             ArrivalWrites.Record(write, arrival, "registration-reported", "BRP registration reported: " + string.Join(", ", counts) + ".");
@@ -151,13 +157,15 @@ internal sealed class MunicipalityGrpcService(GatewayStore store, TimeProvider t
                 traveller.BsnAssignedAt ??= write.Now;
                 reported.Add(traveller);
             }
-            var complete = arrival.Travellers.All(t => t.Bsn is not null);
+            var complete = ArrivalLifecycle.IsComplete(arrival);
             if (complete)
             {
                 arrival.State = (int)ArrivalState.Completed;
+                await DeadlineSchedule.ClearAllAsync(write, arrival);
             }
             ArrivalWrites.Record(write, arrival, "bsn-assigned",
-                $"BSN reported for {reported.Count} traveller(s)" + (complete ? "; every traveller now has a BSN." : "."));
+                $"BSN reported for {reported.Count} traveller(s)" + (complete ? "; the arrival is complete."
+                    : arrival.Travellers.All(t => t.Bsn is not null) ? "; every traveller has a BSN, the IND check-in is still open." : "."));
             var notice = new BsnAssigned { ArrivalId = arrival.Id, MunicipalityCode = arrival.MunicipalityCode };
             notice.Travellers.AddRange(reported.Select(t => ArrivalMapping.ToContract(arrival, t)));
             write.Outbox.Add(FeedNames.Coa, arrival.Id, new Notice { BsnAssigned = notice });

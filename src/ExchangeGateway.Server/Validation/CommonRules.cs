@@ -1,4 +1,6 @@
 using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Rules;
+using Google.Protobuf.WellKnownTypes;
 
 namespace ExchangeGateway.Server.Validation;
 
@@ -107,5 +109,27 @@ internal static class CommonRules
         violations.OptionalText(field + ".given_names", name.GivenNames, 200);
         violations.OptionalText(field + ".surname_prefix", name.SurnamePrefix, 10);
         violations.RequireText(field + ".surname", name.Surname, 200);
+    }
+
+    /// <summary>An optional time at which something happened: valid, not in the future (five minutes
+    /// of clock skew allowed) and within the last year.</summary>
+    public static void RecentPast(this Violations violations, string field, Timestamp? timestamp, TimeProvider time)
+    {
+        if (timestamp is null)
+        {
+            return;
+        }
+        if (timestamp.Seconds is < 0 or > 253_402_300_799 || timestamp.Nanos is < 0 or > 999_999_999)
+        {
+            violations.Add(field, "is not a valid time");
+        }
+        else if (timestamp.ToDateTimeOffset() > time.GetUtcNow().AddMinutes(5))
+        {
+            violations.Add(field, "must not be in the future");
+        }
+        else if (AmsterdamCalendar.DateOf(timestamp.ToDateTimeOffset()) < AmsterdamCalendar.Today(time).AddYears(-1))
+        {
+            violations.Add(field, "must be within the last year");
+        }
     }
 }

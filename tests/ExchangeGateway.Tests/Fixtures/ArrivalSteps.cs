@@ -19,6 +19,10 @@ internal static class ArrivalSteps
     public const string RegistrationReported = "nl.asielketen.inschrijving-gemeld";
     public const string BsnAssigned = "nl.asielketen.bsn-toegekend";
     public const string TravellersAnnounced = "nl.asielketen.vreemdelingen-aangekondigd";
+    public const string Escalation = "nl.asielketen.escalatie";
+    public const string ConsentRequested = "nl.asielketen.instemming-gevraagd";
+    public const string ConsentDecided = "nl.asielketen.instemming-besloten";
+    public const string CheckedIn = "nl.asielketen.ind-gemeld";
 
     public static string NewRequestId() => Guid.NewGuid().ToString();
 
@@ -101,6 +105,25 @@ internal static class ArrivalSteps
         }));
         return (await host.Municipality(OrganisationServing(arrival.Details.MunicipalityCode)).ReportRegistrationAsync(request)).Arrival;
     }
+
+    /// <summary>The IND reports every traveller of <paramref name="arrival"/> checked in, now.</summary>
+    public static async Task CheckInAllAsync(this GatewayHost host, Arrival arrival)
+    {
+        foreach (var traveller in arrival.Details.Travellers)
+        {
+            await host.Ind().ReportCheckInAsync(new ReportCheckInRequest { RequestId = NewRequestId(), VNumber = traveller.VNumber });
+        }
+    }
+
+    /// <summary>The municipality serving the arrival decides on consent.</summary>
+    public static async Task<Arrival> DecideConsentAsync(this GatewayHost host, Arrival arrival, ConsentStatus decision, string reason = "") =>
+        (await host.Municipality(OrganisationServing(arrival.Details.MunicipalityCode)).DecideConsentAsync(new DecideConsentRequest
+        {
+            RequestId = NewRequestId(),
+            ArrivalId = arrival.ArrivalId,
+            Decision = decision,
+            RefusalReason = reason,
+        })).Arrival;
 
     /// <summary>Every notice about <paramref name="arrivalId"/>, by feed and sequence, with its body.</summary>
     public static async Task<List<(string Feed, string Type, Notice Notice)>> NoticesAboutAsync(this GatewayHost host, string arrivalId)

@@ -23,12 +23,13 @@ public sealed class ReportBsnAssignedTests(GatewayHostFixture fixture) : IClassF
         await Host.RegisterAllAsync(await Host.AnnounceArrivedAsync(TestArrivals.Family("0363", travellers)));
 
     [Fact]
-    public async Task ReportBsnAssigned_EveryTraveller_CompletesArrivalAndTellsCoaAndInd()
+    public async Task ReportBsnAssigned_EveryTravellerAfterIndCheckIn_CompletesArrivalAndTellsCoaAndInd()
     {
         var arrival = await RegisteredArrivalAsync();
         var (first, second) = (TestArrivals.NewBsn(), TestArrivals.NewBsn());
         var request = Request(arrival.ArrivalId, (arrival.Details.Travellers[0].VNumber, first), (arrival.Details.Travellers[1].VNumber, second));
         request.Assignments[0].ANumber = "9376096018"; // passes rule R1585
+        await Host.CheckInAllAsync(arrival);
 
         var completed = (await Host.Municipality().ReportBsnAssignedAsync(request)).Arrival;
 
@@ -144,7 +145,7 @@ public sealed class ReportBsnAssignedTests(GatewayHostFixture fixture) : IClassF
         var second = await Host.Municipality().ReportBsnAssignedAsync(request);
 
         Assert.Equal(first, second);
-        Assert.Equal(ArrivalState.Completed, second.Arrival.State);
+        Assert.All(second.Arrival.Travellers, t => Assert.Equal(TravellerState.BsnAssigned, t.State)); // nareizigers: the IND check-in is still open
         Assert.Single(await Host.NoticeTypesAsync(arrival.ArrivalId, "coa"), ArrivalSteps.BsnAssigned);
     }
 
