@@ -95,10 +95,23 @@ public sealed class GatewayClient : IDisposable
         return (await CallAsync(o => _municipality.ReportBsnAssignedAsync(request, o), cancellationToken)).Arrival;
     }
 
+    /// <summary>Grants (no reason) or refuses (with a reason) consent for an arrival awaiting it.</summary>
+    public async Task<Arrival> DecideConsentAsync(string arrivalId, ConsentStatus decision, string? refusalReason = null, string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        var request = new DecideConsentRequest { RequestId = requestId ?? NewRequestId(), ArrivalId = arrivalId, Decision = decision, RefusalReason = refusalReason ?? "" };
+        return (await CallAsync(o => _municipality.DecideConsentAsync(request, o), cancellationToken)).Arrival;
+    }
+
     // IndService
 
     public Task<LookupTravellerResponse> LookupTravellerAsync(string vNumber, CancellationToken cancellationToken = default) =>
         CallAsync(o => _ind.LookupTravellerAsync(new LookupTravellerRequest { VNumber = vNumber }, o), cancellationToken);
+
+    public async Task<TravellerRecord> ReportCheckInAsync(string vNumber, DateTimeOffset? checkedInAt = null, string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        var request = new ReportCheckInRequest { RequestId = requestId ?? NewRequestId(), VNumber = vNumber, CheckedInAt = ToTimestamp(checkedInAt) };
+        return (await CallAsync(o => _ind.ReportCheckInAsync(request, o), cancellationToken)).Record;
+    }
 
     // GatewayService
 

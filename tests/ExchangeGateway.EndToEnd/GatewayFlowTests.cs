@@ -93,6 +93,12 @@ public sealed class GatewayFlowTests(GatewayProcessFixture fixture) : IClassFixt
         }
         Assert.DoesNotContain(indFeed.Seen, n => n.ArrivalAnnounced is not null); // the IND gets V-numbers, not details
 
+        // The nareizigers report to the IND, which completes the arrival.
+        foreach (var traveller in toAmsterdam.Details.Travellers)
+        {
+            await ind.ReportCheckInAsync(traveller.VNumber);
+        }
+
         var final = await coa.GetArrivalAsync(id);
         Assert.Equal(ArrivalState.Completed, final.State);
         Assert.All(final.Travellers, t =>

@@ -7,7 +7,9 @@ namespace ExchangeGateway.Cli.Demo;
 /// status holders housed under the municipality's task. Names and numbers are invented.</summary>
 internal static class DemoHouseholds
 {
-    public static IReadOnlyList<ArrivalDetails> Create(DateOnly expected, Func<string> vNumber) =>
+    /// <summary>The households; the last is announced only <paramref name="late"/> (short notice, as the
+    /// letter complains) and one family of three needs the municipality's consent.</summary>
+    public static IReadOnlyList<ArrivalDetails> Create(DateOnly expected, DateOnly late, Func<string> vNumber) =>
     [
         Family("0363", "COA-2026-1001", expected, Referent(vNumber(), "Yonas", "Tesfay"),
             Address("Kolenkitbuurt", 12, "1055AB", "Amsterdam"),
@@ -21,7 +23,12 @@ internal static class DemoHouseholds
         Family("0014", "COA-2026-1004", expected, Referent(vNumber(), "Mariam", "Haile"),
             Address("Vinkhuizen", 5, "9746AA", "Groningen"),
             Traveller(vNumber(), "Dawit", "Haile", new Date { Year = 2012 }, Sex.Male, "ERI", Relation.Child)),
-        Housing("0363", "COA-2026-1005", expected, Address("Bijlmerdreef", 1001, "1103AA", "Amsterdam"),
+        Family("0344", "COA-2026-1006", expected, Referent(vNumber(), "Hamid", "Karimi"),
+            Address("Amsterdamsestraatweg", 410, "3551CW", "Utrecht"),
+            Traveller(vNumber(), "Zahra", "Karimi", new Date { Year = 1990, Month = 5 }, Sex.Female, "AFG", Relation.Spouse),
+            Traveller(vNumber(), "Ali", "Karimi", new Date { Year = 2014 }, Sex.Male, "AFG", Relation.Child),
+            Traveller(vNumber(), "Maryam", "Karimi", new Date { Year = 2018, Month = 9, Day = 3 }, Sex.Female, "AFG", Relation.Child)),
+        Housing("0363", "COA-2026-1005", late, Address("Bijlmerdreef", 1001, "1103AA", "Amsterdam"),
             Traveller(vNumber(), "Hawa", "Ahmed", new Date { Year = 1996, Month = 1, Day = 20 }, Sex.Female, "SOM", Relation.None)),
     ];
 

@@ -7,21 +7,27 @@ using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Rules;
 using ExchangeGateway.Server.Storage;
+using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ExchangeGateway.Cli.Demo;
 
-/// <summary>Runs the gateway and simulated COA, IND and municipal systems against it, each a real gRPC
-/// client over mutual TLS with its own certificate, and checks that the chain closes.</summary>
+/// <summary>Runs the gateway and simulated COA, IND, chain-coordination and municipal systems against
+/// it, each a real gRPC client over mutual TLS with its own certificate, and checks that the chain
+/// closes: a late announcement is flagged, a household of three waits for consent, every traveller
+/// gets a BSN, every nareiziger checks in at the IND.</summary>
 internal sealed class DemoRunner(string certificates, TextWriter output)
 {
     private static readonly string[] Municipalities = ["gemeente-amsterdam", "gemeente-utrecht", "gemeente-groningen"];
 
     private readonly Lock _print = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _received = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _consented = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _departureRefused = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _completed = new();
     private readonly ConcurrentDictionary<string, ArrivalDetails> _seenByMunicipality = new();
+    private readonly ConcurrentDictionary<string, ArrivalKind> _seenByInd = new();
     private int _bsnSeed;
 
     public async Task<bool> RunAsync(CancellationToken cancellationToken)
@@ -42,31 +48,57 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
 
         using var coa = Connect(address, "coa");
         using var ind = Connect(address, "ind");
+        using var chain = Connect(address, "ketenregie");
         var municipalities = Municipalities.ToDictionary(id => id, id => Connect(address, id));
         using var subscribers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var listeners = new List<Task>
         {
-            Listen("coa", coa, OnCoaNoticeAsync, subscribers.Token),
-            Listen("ind", ind, OnIndNoticeAsync, subscribers.Token),
+            Listen("coa", coa, n => OnCoaNoticeAsync(coa, n), subscribers.Token),
+            Listen("ind", ind, n => OnIndNoticeAsync(ind, n), subscribers.Token),
+            Listen("ketenregie", chain, OnChainNoticeAsync, subscribers.Token),
         };
         listeners.AddRange(municipalities.Select(m => Listen(m.Key, m.Value, n => OnMunicipalityNoticeAsync(m.Value, m.Key, n), subscribers.Token)));
 
         var vNumbers = 0;
-        var households = DemoHouseholds.Create(AmsterdamCalendar.Today(TimeProvider.System).AddDays(7),
+        var today = AmsterdamCalendar.Today(TimeProvider.System);
+        var households = DemoHouseholds.Create(today.AddDays(14), today.AddDays(3),
             () => (4_100_000_000L + Interlocked.Increment(ref vNumbers) * 7).ToString(CultureInfo.InvariantCulture));
         var arrivals = new List<Arrival>();
         foreach (var household in households)
         {
+            _received.TryAdd(household.CaseReference, NewSignal());
             var arrival = await coa.AnnounceArrivalAsync(household, cancellationToken: cancellationToken);
-            _received.TryAdd(arrival.ArrivalId, NewSignal());
             _completed.TryAdd(arrival.ArrivalId, NewSignal());
+            var consent = _consented.GetOrAdd(arrival.ArrivalId, _ => NewSignal());
+            if (arrival.State != ArrivalState.AwaitingConsent)
+            {
+                consent.TrySetResult();
+            }
             arrivals.Add(arrival);
-            Say("coa", $"announced {household.CaseReference}: {household.Kind}, {household.Travellers.Count} traveller(s) to {household.MunicipalityCode} -> arrival {Short(arrival.ArrivalId)}");
+            Say("coa", $"announced {household.CaseReference}: {household.Kind}, {household.Travellers.Count} traveller(s) to {household.MunicipalityCode} -> arrival {Short(arrival.ArrivalId)}, {arrival.State}"
+                + (arrival.LateAnnouncement ? ", flagged LATE (less than the minimum lead time)" : ""));
+        }
+
+        // COA may not send a household that needs consent before the municipality has given it.
+        foreach (var waiting in arrivals.Where(a => a.State == ArrivalState.AwaitingConsent))
+        {
+            try
+            {
+                await coa.ReportDepartureAsync(waiting.ArrivalId, cancellationToken: cancellationToken);
+                Say("coa", $"{waiting.Details.CaseReference}: departure accepted without consent (unexpected)");
+                return false;
+            }
+            catch (RpcException refused) when (refused.StatusCode == StatusCode.FailedPrecondition)
+            {
+                Say("coa", $"{waiting.Details.CaseReference}: departure refused by the gateway: {refused.Status.Detail}");
+            }
+            Signal(_departureRefused, waiting.ArrivalId);
         }
 
         foreach (var arrival in arrivals)
         {
-            await _received[arrival.ArrivalId].Task.WaitAsync(cancellationToken);
+            await _received[arrival.Details.CaseReference].Task.WaitAsync(cancellationToken);
+            await _consented[arrival.ArrivalId].Task.WaitAsync(cancellationToken);
             await coa.ReportDepartureAsync(arrival.ArrivalId, cancellationToken: cancellationToken);
             Say("coa", $"{arrival.Details.CaseReference}: travellers left for {arrival.Details.MunicipalityCode}");
             await coa.ReportTravellersArrivedAsync(arrival.ArrivalId, cancellationToken: cancellationToken);
@@ -99,19 +131,22 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
     private bool PrintTable(List<Arrival> arrivals, long unacknowledged)
     {
         output.WriteLine();
-        output.WriteLine("case reference  arrival   municipality  kind                   travellers  received  state      BSNs");
-        output.WriteLine("--------------  --------  ------------  ---------------------  ----------  --------  ---------  ----");
+        output.WriteLine("case reference  arrival   municipality  kind                   travellers  late  consent      received  state      BSNs  IND");
+        output.WriteLine("--------------  --------  ------------  ---------------------  ----------  ----  -----------  --------  ---------  ----  ---");
         foreach (var arrival in arrivals)
         {
             var withBsn = arrival.Travellers.Count(t => t.Bsn.Length == 9);
+            var checkedIn = arrival.Details.Kind == ArrivalKind.FamilyReunification
+                ? $"{arrival.Travellers.Count(t => t.CheckedInAt is not null)}/{arrival.Travellers.Count}"
+                : "-";
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{arrival.Details.CaseReference,-14}  {Short(arrival.ArrivalId),-8}  {arrival.Details.MunicipalityCode,-12}  {arrival.Details.Kind,-21}  {arrival.Travellers.Count,10}  {(arrival.AcknowledgedAt is null ? "no" : "yes"),-8}  {arrival.State,-9}  {withBsn}/{arrival.Travellers.Count}"));
+                $"{arrival.Details.CaseReference,-14}  {Short(arrival.ArrivalId),-8}  {arrival.Details.MunicipalityCode,-12}  {arrival.Details.Kind,-21}  {arrival.Travellers.Count,10}  {(arrival.LateAnnouncement ? "yes" : "no"),-4}  {arrival.Consent.Status,-11}  {(arrival.AcknowledgedAt is null ? "no" : "yes"),-8}  {arrival.State,-9}  {withBsn + "/" + arrival.Travellers.Count,-4}  {checkedIn}"));
         }
         var complete = arrivals.All(a => a.State == ArrivalState.Completed && a.Travellers.All(t => t.Bsn.Length == 9));
         output.WriteLine();
         output.WriteLine($"Unacknowledged notices left on all feeds: {unacknowledged}");
         output.WriteLine(complete && unacknowledged == 0
-            ? "OK: every traveller of every arrival has a BSN and every notice was acknowledged."
+            ? "OK: every traveller has a BSN, every nareiziger checked in at the IND, and every notice was acknowledged."
             : "FAILED: the chain did not close.");
         return complete && unacknowledged == 0;
     }
@@ -122,7 +157,17 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
         {
             case Notice.PayloadOneofCase.ArrivalAnnounced:
                 _seenByMunicipality[notice.Subject] = notice.ArrivalAnnounced.Details;
-                Say(who, $"received announcement {notice.ArrivalAnnounced.Details.CaseReference} (#{notice.Sequence}), {notice.ArrivalAnnounced.Details.Travellers.Count} traveller(s); acknowledging");
+                Say(who, $"received announcement {notice.ArrivalAnnounced.Details.CaseReference} (#{notice.Sequence}), {notice.ArrivalAnnounced.Details.Travellers.Count} traveller(s)"
+                    + (notice.ArrivalAnnounced.LateAnnouncement ? ", at short notice" : "") + "; acknowledging");
+                Signal(_received, notice.ArrivalAnnounced.Details.CaseReference);
+                break;
+            case Notice.PayloadOneofCase.ConsentRequested:
+                var request = notice.ConsentRequested;
+                var reference = _seenByMunicipality[notice.Subject].CaseReference;
+                Say(who, $"{reference}: consent requested for a household of {request.HouseholdSize}, to decide by {request.DecideBy.Year:D4}-{request.DecideBy.Month:D2}-{request.DecideBy.Day:D2}; checking the referent's home");
+                await _departureRefused.GetOrAdd(notice.Subject, _ => NewSignal()).Task;
+                await client.DecideConsentAsync(notice.Subject, ConsentStatus.Granted);
+                Say(who, $"{reference}: consent granted");
                 break;
             case Notice.PayloadOneofCase.TravellersArrived:
                 var details = _seenByMunicipality[notice.Subject];
@@ -147,26 +192,33 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
         }
     }
 
-    private Task OnCoaNoticeAsync(Notice notice)
+    private async Task OnCoaNoticeAsync(GatewayClient coa, Notice notice)
     {
         switch (notice.PayloadCase)
         {
             case Notice.PayloadOneofCase.AnnouncementReceived:
                 Say("coa", $"{notice.AnnouncementReceived.CaseReference}: received by municipality {notice.AnnouncementReceived.MunicipalityCode}");
-                Signal(_received, notice.Subject);
                 break;
-            case Notice.PayloadOneofCase.BsnAssigned:
-                Say("coa", $"arrival {Short(notice.Subject)}: BSN assigned to {notice.BsnAssigned.Travellers.Count} traveller(s)");
-                Signal(_completed, notice.Subject);
+            case Notice.PayloadOneofCase.ConsentDecided:
+                Say("coa", $"{notice.ConsentDecided.CaseReference}: municipality {notice.ConsentDecided.MunicipalityCode} decided {notice.ConsentDecided.Decision}");
+                Signal(_consented, notice.Subject);
+                break;
+            case Notice.PayloadOneofCase.BsnAssigned or Notice.PayloadOneofCase.TravellerCheckedIn:
+                Say("coa", notice.PayloadCase == Notice.PayloadOneofCase.BsnAssigned
+                    ? $"arrival {Short(notice.Subject)}: BSN assigned to {notice.BsnAssigned.Travellers.Count} traveller(s)"
+                    : $"arrival {Short(notice.Subject)}: a traveller checked in at the IND");
+                if ((await coa.GetArrivalAsync(notice.Subject)).State == ArrivalState.Completed && Signal(_completed, notice.Subject))
+                {
+                    Say("coa", $"arrival {Short(notice.Subject)}: completed");
+                }
                 break;
             default:
-                Say("coa", $"received {notice.Type} about arrival {Short(notice.Subject)}");
+                Say("coa", $"received {notice.Type} about {Short(notice.Subject)}");
                 break;
         }
-        return Task.CompletedTask;
     }
 
-    private Task OnIndNoticeAsync(Notice notice)
+    private async Task OnIndNoticeAsync(GatewayClient ind, Notice notice)
     {
         var what = notice.PayloadCase switch
         {
@@ -175,7 +227,29 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
             Notice.PayloadOneofCase.BsnAssigned => $"BSN linked to {notice.BsnAssigned.Travellers.Count} V-number(s)",
             _ => notice.Type,
         };
-        Say("ind", $"arrival {Short(notice.Subject)}: {what}");
+        Say("ind", $"{Short(notice.Subject)}: {what}");
+        if (notice.PayloadCase == Notice.PayloadOneofCase.TravellersAnnounced)
+        {
+            _seenByInd[notice.Subject] = notice.TravellersAnnounced.Kind;
+        }
+        else if (notice.PayloadCase == Notice.PayloadOneofCase.RegistrationReported
+            && _seenByInd.GetValueOrDefault(notice.Subject) == ArrivalKind.FamilyReunification)
+        {
+            // The nareizigers, now registered, report at the IND desk and receive their residence document.
+            foreach (var traveller in notice.RegistrationReported.Travellers)
+            {
+                await ind.ReportCheckInAsync(traveller.VNumber);
+            }
+            Say("ind", $"{Short(notice.Subject)}: {notice.RegistrationReported.Travellers.Count} nareiziger(s) checked in, residence document issued");
+        }
+    }
+
+    private Task OnChainNoticeAsync(Notice notice)
+    {
+        var what = notice.PayloadCase == Notice.PayloadOneofCase.EscalationRaised
+            ? $"escalation {notice.EscalationRaised.Escalation.Kind}: {notice.EscalationRaised.Escalation.Description}"
+            : notice.Type;
+        Say("ketenregie", $"{Short(notice.Subject)}: {what}");
         return Task.CompletedTask;
     }
 
@@ -217,10 +291,11 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
         }
     }
 
-    private static void Signal(ConcurrentDictionary<string, TaskCompletionSource> signals, string arrivalId) =>
-        signals.GetOrAdd(arrivalId, _ => NewSignal()).TrySetResult();
+    /// <summary>Sets the signal; false when it was set already.</summary>
+    private static bool Signal(ConcurrentDictionary<string, TaskCompletionSource> signals, string key) =>
+        signals.GetOrAdd(key, _ => NewSignal()).TrySetResult();
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private static string Short(string arrivalId) => arrivalId[^8..];
+    private static string Short(string id) => id[^8..];
 }

@@ -292,6 +292,12 @@ async function main() {
     }
     log('ind', `lookup of ${travellers[0].v_number}: ${record.municipality_code}, ${record.arrival_state}, BSN known`);
 
+    // The nareizigers report to the IND; that completes the arrival.
+    for (const t of travellers) {
+      const checkedIn = (await unary(ind, 'ReportCheckIn', { request_id: crypto.randomUUID(), v_number: t.v_number }, 'ind')).record;
+      log('ind', `check-in of ${t.v_number} -> ${checkedIn.traveller_state}`);
+    }
+
     // The arrival is complete.
     const final = (await unary(arrivals, 'GetArrival', { arrival_id: id }, 'coa')).arrival;
     if (final.state !== 'ARRIVAL_STATE_COMPLETED') {
