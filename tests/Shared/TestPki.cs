@@ -1,4 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
+using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Identity;
 
 namespace ExchangeGateway.Tests.Shared;
@@ -13,6 +14,7 @@ internal static class TestPki
         DevCertificateAuthority.Generate(directory);
         var foreign = Path.Combine(directory, "foreign");
         DevCertificateAuthority.Generate(foreign);
+        AuditKey.CreateFileIfMissing(Path.Combine(directory, "audit.key"));
         return directory;
     });
 
@@ -23,6 +25,8 @@ internal static class TestPki
     public static string CaPath => Path.Combine(Directory, DevCertificateAuthority.CaFile);
 
     public static string RegistryPath => Path.Combine(Directory, DevCertificateAuthority.RegistryFile);
+
+    public static string AuditKeyPath => Path.Combine(Directory, "audit.key");
 
     public static string CertificatePath(string name) => DevCertificateAuthority.CertificatePath(Directory, name);
 

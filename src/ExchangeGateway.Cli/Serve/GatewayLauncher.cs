@@ -1,3 +1,4 @@
+using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Identity;
 using Microsoft.AspNetCore.Builder;
@@ -21,7 +22,10 @@ internal static class GatewayLauncher
     public const string DefaultDevDatabase = ".exgw/dev.db";
 
     /// <summary>Without --dev, these must be configured explicitly: no implicit trust, no guessed registry.</summary>
-    private static readonly string[] RequiredSettings = ["Tls:CertificatePath", "Tls:KeyPath", "Tls:TrustAnchorsPath", "OrganisationRegistryPath"];
+    private static readonly string[] RequiredSettings = ["Tls:CertificatePath", "Tls:KeyPath", "Tls:TrustAnchorsPath", "OrganisationRegistryPath", "Audit:KeyPath"];
+
+    /// <summary>The development audit key, beside the development certificates (never in the database).</summary>
+    public const string DevAuditKeyFile = "audit.key";
 
     /// <summary>Builds the application, or returns why it may not start.</summary>
     public static (WebApplication? App, string? Refusal) Build(ServeSettings settings, TextWriter output)
@@ -46,6 +50,9 @@ internal static class GatewayLauncher
             overrides["Gateway:Tls:KeyPath"] = configured["Tls:KeyPath"] ?? DevCertificateAuthority.KeyPath(certificates, DevCertificateAuthority.ServerName);
             overrides["Gateway:Tls:TrustAnchorsPath"] = configured["Tls:TrustAnchorsPath"] ?? Path.Combine(certificates, DevCertificateAuthority.CaFile);
             overrides["Gateway:OrganisationRegistryPath"] = configured["OrganisationRegistryPath"] ?? Path.Combine(certificates, DevCertificateAuthority.RegistryFile);
+            var auditKey = configured["Audit:KeyPath"] ?? Path.Combine(certificates, DevAuditKeyFile);
+            AuditKey.CreateFileIfMissing(auditKey);
+            overrides["Gateway:Audit:KeyPath"] = auditKey;
             output.WriteLine($"Development mode: certificates and organisation registry from {certificates}");
         }
         if (settings.Database is not null || (dev && configured["Storage:ConnectionString"] is null or "Data Source=exchange-gateway.db"))

@@ -1,5 +1,6 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Arrivals;
+using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -10,7 +11,10 @@ namespace ExchangeGateway.Server.Feed;
 /// acknowledgement of an announcement is "received by the municipality" for COA.</summary>
 internal sealed class Acknowledgements(GatewayStore store)
 {
-    public Task<AcknowledgementsConfirmed> AcknowledgeAsync(Caller caller, string feed, IReadOnlyCollection<long> sequences, CancellationToken cancellationToken) =>
+    /// <summary>Acknowledges; with <paramref name="audit"/>, also records the delivery of the newly
+    /// acknowledged notices (the recipient has durably taken their personal data in) in the audit log,
+    /// in the same transaction.</summary>
+    public Task<AcknowledgementsConfirmed> AcknowledgeAsync(Caller caller, string feed, IReadOnlyCollection<long> sequences, CancellationToken cancellationToken, AuditScope? audit = null) =>
         store.WriteAsync(caller, async write =>
         {
             var wanted = sequences.Distinct().ToList();
@@ -21,6 +25,15 @@ internal sealed class Acknowledgements(GatewayStore store)
             foreach (var notice in fresh)
             {
                 notice.AcknowledgedAt = write.Now;
+            }
+            if (audit is not null && fresh.Count > 0)
+            {
+                var subjects = new HashSet<(SubjectKind, string)>();
+                foreach (var notice in fresh)
+                {
+                    AuditSubjects.Collect(Notice.Parser.ParseFrom(notice.Body), subjects, 0);
+                }
+                write.Db.AuditRecords.Add(audit.Record("OK", write.Now, subjects, deliveredAt: write.Now));
             }
             var announced = NoticeTypes.Of(Notice.PayloadOneofCase.ArrivalAnnounced);
             var receivedArrivals = fresh.Where(n => n.Type == announced).Select(n => n.Subject).Distinct().ToList();

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Identity;
@@ -69,7 +70,7 @@ internal sealed class NoticeFeedGrpcService(
             }, cancellationToken);
             var acknowledged = Channel.CreateBounded<long[]>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
             var writer = WriteAsync(stream, responseStream, cancellationToken);
-            var acking = AcknowledgeAsync(caller, feed, dispatcher, stream, acknowledged.Reader, cancellationToken);
+            var acking = AcknowledgeAsync(caller, AuditScope.Of(context), feed, dispatcher, stream, acknowledged.Reader, cancellationToken);
             var reader = ReadAsync(requestStream, acknowledged.Writer, cancellationToken);
             // Whichever ends first ends the call: the client closing its side, the connection dropping,
             // or a bad message from the client.
@@ -132,7 +133,7 @@ internal sealed class NoticeFeedGrpcService(
     /// <summary>Makes acknowledgements durable. While one write is being committed, the messages that
     /// arrive meanwhile are gathered and made durable together in the next, so a subscriber that
     /// acknowledges notice by notice still costs one commit per round trip, not one per notice.</summary>
-    private async Task AcknowledgeAsync(Caller caller, string feed, FeedDispatcher dispatcher, FeedStream stream,
+    private async Task AcknowledgeAsync(Caller caller, AuditScope? audit, string feed, FeedDispatcher dispatcher, FeedStream stream,
         ChannelReader<long[]> acknowledged, CancellationToken cancellationToken)
     {
         var gathered = new List<long>();
@@ -143,7 +144,7 @@ internal sealed class NoticeFeedGrpcService(
             {
                 gathered.AddRange(sequences);
             }
-            var confirmed = await acknowledgements.AcknowledgeAsync(caller, feed, gathered, cancellationToken);
+            var confirmed = await acknowledgements.AcknowledgeAsync(caller, feed, gathered, cancellationToken, audit);
             dispatcher.OnAcknowledged(confirmed.Sequences.Select(s => (long)s), stream);
             stream.Send(new SubscribeResponse { Acknowledged = confirmed });
         }

@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeGateway.Server.Arrivals;
+using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Deadlines;
 using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Gateway;
@@ -43,6 +44,8 @@ public static class GatewayHosting
                 ?? throw new InvalidOperationException("Gateway:Tls:TrustAnchorsPath is not set: client certificates must chain to configured trust anchors.")),
             sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<CallerResolver>();
+        services.AddSingleton(sp => AuditKey.Load(Options(sp).Audit.KeyPath
+            ?? throw new InvalidOperationException("Gateway:Audit:KeyPath is not set: the audit log stores data subjects under a key kept outside the database.")));
         services.AddSingleton<FeedHub>();
         services.AddSingleton<GatewayStore>();
         services.AddSingleton<Acknowledgements>();
@@ -57,6 +60,7 @@ public static class GatewayHosting
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<CallerInterceptor>();
+            grpc.Interceptors.Add<AuditInterceptor>();
             grpc.MaxReceiveMessageSize = MaxRequestBytes;
             grpc.EnableDetailedErrors = false;
         });

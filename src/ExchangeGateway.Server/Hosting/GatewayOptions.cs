@@ -46,6 +46,8 @@ public sealed class GatewayOptions
 
     public ChainRulesOptions Rules { get; set; } = new();
 
+    public AuditOptions Audit { get; set; } = new();
+
     public StorageOptions Storage { get; set; } = new();
 }
 
@@ -87,4 +89,12 @@ public sealed class ChainRulesOptions
 
     /// <summary>Family-reunification travellers check in at the IND within this many days of arrival.</summary>
     public int CheckInDays { get; set; } = 14;
+}
+
+/// <summary>The audit log (configuration section <c>Gateway:Audit</c>).</summary>
+public sealed class AuditOptions
+{
+    /// <summary>File holding the HMAC key (base64, at least 32 bytes) under which data subjects are
+    /// stored in the audit log. Keep it outside the database and its backups (a mounted secret).</summary>
+    public string? KeyPath { get; set; }
 }

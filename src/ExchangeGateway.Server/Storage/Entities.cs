@@ -163,3 +163,38 @@ internal sealed class IdempotencyEntity
     public DateTime CreatedAt { get; set; }
     public DateTime ExpiresAt { get; set; }
 }
+
+/// <summary>One processing of personal data (Logboek Dataverwerkingen): who did what, when, with
+/// which outcome, under which trace. Data subjects are kept only as keyed hashes (see <c>AuditKey</c>).</summary>
+internal sealed class AuditRecordEntity
+{
+    public long Id { get; set; }
+
+    /// <summary>W3C trace id (32 hex), so the record lines up with OpenTelemetry traces.</summary>
+    public required string TraceId { get; set; }
+
+    /// <summary>W3C span id (16 hex) of this operation.</summary>
+    public required string OperationId { get; set; }
+
+    /// <summary>The gRPC method, e.g. "/exchange.v1.ArrivalService/AnnounceArrival".</summary>
+    public required string Operation { get; set; }
+
+    /// <summary>The processing activity of the register (verwerkingsactiviteit).</summary>
+    public required string ProcessingActivity { get; set; }
+    public required string CallerOin { get; set; }
+    public required string OrganisationId { get; set; }
+
+    /// <summary>The gRPC status code name ("OK", "NOT_FOUND", ...).</summary>
+    public required string Outcome { get; set; }
+    public DateTime StartedAt { get; set; }
+    public DateTime EndedAt { get; set; }
+    public List<AuditSubjectEntity> Subjects { get; set; } = [];
+}
+
+/// <summary>A data subject of an audit record: HMAC-SHA256 of its identifier under a key kept
+/// outside the database, so the log can be searched by person but not read back.</summary>
+internal sealed class AuditSubjectEntity
+{
+    public long RecordId { get; set; }
+    public required string Subject { get; set; }
+}

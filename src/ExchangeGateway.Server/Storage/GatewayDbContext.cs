@@ -16,6 +16,8 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
     public DbSet<DeadlineEntity> Deadlines => Set<DeadlineEntity>();
     public DbSet<UnannouncedReportEntity> UnannouncedReports => Set<UnannouncedReportEntity>();
     public DbSet<UnannouncedPersonEntity> UnannouncedPersons => Set<UnannouncedPersonEntity>();
+    public DbSet<AuditRecordEntity> AuditRecords => Set<AuditRecordEntity>();
+    public DbSet<AuditSubjectEntity> AuditSubjects => Set<AuditSubjectEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -135,6 +137,31 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
             person.Property(p => p.MatchedArrivalId).HasMaxLength(36).IsUnicode(false);
             person.Property(p => p.MatchedMunicipalityCode).HasMaxLength(4).IsUnicode(false);
             person.HasIndex(p => p.VNumber);
+        });
+
+        modelBuilder.Entity<AuditRecordEntity>(record =>
+        {
+            record.ToTable("AuditRecords");
+            record.HasKey(r => r.Id);
+            record.Property(r => r.TraceId).HasMaxLength(32).IsUnicode(false);
+            record.Property(r => r.OperationId).HasMaxLength(16).IsUnicode(false);
+            record.Property(r => r.Operation).HasMaxLength(128).IsUnicode(false);
+            record.Property(r => r.ProcessingActivity).HasMaxLength(100);
+            record.Property(r => r.CallerOin).HasMaxLength(20).IsUnicode(false);
+            record.Property(r => r.OrganisationId).HasMaxLength(64);
+            record.Property(r => r.Outcome).HasMaxLength(32).IsUnicode(false);
+            record.HasIndex(r => r.StartedAt);
+            record.HasIndex(r => new { r.OrganisationId, r.StartedAt });
+            record.HasIndex(r => r.TraceId);
+            record.HasMany(r => r.Subjects).WithOne().HasForeignKey(s => s.RecordId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<AuditSubjectEntity>(subject =>
+        {
+            subject.ToTable("AuditSubjects");
+            subject.HasKey(s => new { s.RecordId, s.Subject });
+            subject.Property(s => s.Subject).HasMaxLength(64).IsUnicode(false);
+            subject.HasIndex(s => s.Subject);
         });
 
         modelBuilder.Entity<IdempotencyEntity>(record =>

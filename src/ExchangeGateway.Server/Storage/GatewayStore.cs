@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Hosting;
@@ -39,7 +40,9 @@ internal sealed partial class GatewayStore(
         where TResponse : IMessage<TResponse>, new()
     {
         var requestHash = HashWithoutRequestId(request);
-        return await WriteAsync(caller, async context =>
+        var audit = AuditScope.Current;
+        var repeated = false;
+        var answer = await WriteAsync(caller, async context =>
         {
             var organisationId = caller.Organisation.Id;
             var first = await context.Db.IdempotencyRecords.AsNoTracking()
@@ -47,9 +50,16 @@ internal sealed partial class GatewayStore(
             if (first is not null)
             {
                 context.Abandon();
+                repeated = true;
                 return Repeat<TResponse>(first, method, requestHash, requestId);
             }
+            repeated = false;
             var response = await work(context);
+            if (audit is not null)
+            {
+                // The record of this processing commits with the change it records, or not at all.
+                context.Db.AuditRecords.Add(audit.Record("OK", context.Now, AuditSubjects.Of(request, response)));
+            }
             context.Db.IdempotencyRecords.Add(new IdempotencyEntity
             {
                 OrganisationId = organisationId,
@@ -62,6 +72,11 @@ internal sealed partial class GatewayStore(
             });
             return response;
         }, cancellationToken);
+        if (audit is not null && !repeated)
+        {
+            audit.Recorded = true;
+        }
+        return answer;
     }
 
     /// <summary>Runs a write; it commits in one transaction with the notices it adds through the

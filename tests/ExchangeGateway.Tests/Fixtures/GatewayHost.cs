@@ -38,12 +38,16 @@ public sealed class GatewayHost : IAsyncDisposable
 
     /// <summary>Starts a gateway. <paramref name="time"/> replaces the clock (e.g. a FakeTimeProvider);
     /// <paramref name="databasePath"/> reuses a file (to test a restart).</summary>
-    public static async Task<GatewayHost> StartAsync(TimeProvider? time = null, string? databasePath = null, Action<GatewayOptions>? configure = null)
+    public static async Task<GatewayHost> StartAsync(TimeProvider? time = null, string? databasePath = null, Action<GatewayOptions>? configure = null, ILoggerProvider? logs = null)
     {
         databasePath ??= Path.Combine(Directory.CreateTempSubdirectory("exgw-test-db-").FullName, "gateway.db");
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
+        if (logs is not null)
+        {
+            builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Trace);
+        }
         if (time is not null)
         {
             builder.Services.AddSingleton(time);
@@ -52,6 +56,7 @@ public sealed class GatewayHost : IAsyncDisposable
         {
             options.OrganisationRegistryPath = TestPki.RegistryPath;
             options.Tls.TrustAnchorsPath = TestPki.CaPath;
+            options.Audit.KeyPath = TestPki.AuditKeyPath;
             options.Storage = new StorageOptions { ConnectionString = $"Data Source={databasePath}" };
             configure?.Invoke(options);
         });

@@ -156,6 +156,88 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                     b.ToTable("ArrivalHistory", (string)null);
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditRecordEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("CallerOin")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<DateTime>("EndedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Operation")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<string>("OperationId")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("OrganisationId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<string>("ProcessingActivity")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("TraceId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(32)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StartedAt");
+
+                    b.HasIndex("TraceId");
+
+                    b.HasIndex("OrganisationId", "StartedAt");
+
+                    b.ToTable("AuditRecords", (string)null);
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditSubjectEntity", b =>
+                {
+                    b.Property<long>("RecordId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Subject")
+                        .HasMaxLength(64)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("RecordId", "Subject");
+
+                    b.HasIndex("Subject");
+
+                    b.ToTable("AuditSubjects", (string)null);
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.DeadlineEntity", b =>
                 {
                     b.Property<string>("Id")
@@ -468,6 +550,15 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditSubjectEntity", b =>
+                {
+                    b.HasOne("ExchangeGateway.Server.Storage.AuditRecordEntity", null)
+                        .WithMany("Subjects")
+                        .HasForeignKey("RecordId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.DeadlineEntity", b =>
                 {
                     b.HasOne("ExchangeGateway.Server.Storage.ArrivalEntity", null)
@@ -513,6 +604,11 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                     b.Navigation("History");
 
                     b.Navigation("Travellers");
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditRecordEntity", b =>
+                {
+                    b.Navigation("Subjects");
                 });
 
             modelBuilder.Entity("ExchangeGateway.Server.Storage.UnannouncedReportEntity", b =>

@@ -149,6 +149,86 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.ToTable("ArrivalHistory", (string)null);
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditRecordEntity", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CallerOin")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("EndedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Operation")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OperationId")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OrganisationId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Outcome")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProcessingActivity")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TraceId")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StartedAt");
+
+                    b.HasIndex("TraceId");
+
+                    b.HasIndex("OrganisationId", "StartedAt");
+
+                    b.ToTable("AuditRecords", (string)null);
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditSubjectEntity", b =>
+                {
+                    b.Property<long>("RecordId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Subject")
+                        .HasMaxLength(64)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("RecordId", "Subject");
+
+                    b.HasIndex("Subject");
+
+                    b.ToTable("AuditSubjects", (string)null);
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.DeadlineEntity", b =>
                 {
                     b.Property<string>("Id")
@@ -461,6 +541,15 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditSubjectEntity", b =>
+                {
+                    b.HasOne("ExchangeGateway.Server.Storage.AuditRecordEntity", null)
+                        .WithMany("Subjects")
+                        .HasForeignKey("RecordId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.DeadlineEntity", b =>
                 {
                     b.HasOne("ExchangeGateway.Server.Storage.ArrivalEntity", null)
@@ -506,6 +595,11 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.Navigation("History");
 
                     b.Navigation("Travellers");
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditRecordEntity", b =>
+                {
+                    b.Navigation("Subjects");
                 });
 
             modelBuilder.Entity("ExchangeGateway.Server.Storage.UnannouncedReportEntity", b =>
