@@ -12,7 +12,7 @@ namespace ExchangeGateway.Server.Municipalities;
 
 /// <summary>MunicipalityService: a municipality's BRP system reports registration and BSNs of the
 /// travellers of arrivals addressed to it. COA and the IND are told.</summary>
-internal sealed class MunicipalityGrpcService(GatewayStore store, TimeProvider time) : MunicipalityService.MunicipalityServiceBase
+internal sealed partial class MunicipalityGrpcService(GatewayStore store, TimeProvider time) : MunicipalityService.MunicipalityServiceBase
 {
     public override Task<ArrivalResponse> ReportRegistration(ReportRegistrationRequest request, ServerCallContext context)
     {
