@@ -5,6 +5,7 @@ using ExchangeGateway.Cli.Certs;
 using ExchangeGateway.Cli.Demo;
 using ExchangeGateway.Cli.Serve;
 using ExchangeGateway.Cli.Soak;
+using ExchangeGateway.Cli.Status;
 
 var root = new RootCommand("exgw: the exchange gateway for arrivals in the Dutch asylum chain (COA, IND, municipalities).")
 {
@@ -12,6 +13,7 @@ var root = new RootCommand("exgw: the exchange gateway for arrivals in the Dutch
     CertsCommand.Create(),
     DemoCommand.Create(),
     AnnounceCommand.Create(),
+    StatusCommand.Create(),
     BenchCommand.Create(),
     SoakCommand.Create(),
 };
