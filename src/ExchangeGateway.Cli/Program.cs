@@ -6,6 +6,7 @@ using ExchangeGateway.Cli.Certs;
 using ExchangeGateway.Cli.Demo;
 using ExchangeGateway.Cli.Serve;
 using ExchangeGateway.Cli.Soak;
+using ExchangeGateway.Cli.Status;
 
 var root = new RootCommand("exgw: the exchange gateway for arrivals in the Dutch asylum chain (COA, IND, municipalities).")
 {
@@ -13,6 +14,7 @@ var root = new RootCommand("exgw: the exchange gateway for arrivals in the Dutch
     CertsCommand.Create(),
     DemoCommand.Create(),
     AnnounceCommand.Create(),
+    StatusCommand.Create(),
     BenchCommand.Create(),
     SoakCommand.Create(),
     AuditCommand.Create(),

@@ -19,6 +19,7 @@ public sealed class GatewayClient : IDisposable
     private readonly ArrivalService.ArrivalServiceClient _arrivals;
     private readonly MunicipalityService.MunicipalityServiceClient _municipality;
     private readonly IndService.IndServiceClient _ind;
+    private readonly ChainService.ChainServiceClient _chain;
     private readonly GatewayService.GatewayServiceClient _gateway;
 
     public GatewayClient(GrpcChannel channel, GatewayResilienceOptions? resilience = null, TimeProvider? time = null)
@@ -29,6 +30,7 @@ public sealed class GatewayClient : IDisposable
         _arrivals = new ArrivalService.ArrivalServiceClient(channel);
         _municipality = new MunicipalityService.MunicipalityServiceClient(channel);
         _ind = new IndService.IndServiceClient(channel);
+        _chain = new ChainService.ChainServiceClient(channel);
         _gateway = new GatewayService.GatewayServiceClient(channel);
     }
 
@@ -102,6 +104,22 @@ public sealed class GatewayClient : IDisposable
         return (await CallAsync(o => _municipality.DecideConsentAsync(request, o), cancellationToken)).Arrival;
     }
 
+    /// <summary>Reports people who turned up in <paramref name="municipalityCode"/> (may be null when
+    /// this organisation serves one code) on <paramref name="arrivedOn"/> without an announcement. The
+    /// answer says per person only whether an open arrival to that municipality names them.</summary>
+    public Task<ReportUnannouncedArrivalResponse> ReportUnannouncedArrivalAsync(IEnumerable<string> vNumbers, DateOnly arrivedOn, string? municipalityCode = null, string? note = null, string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        var request = new ReportUnannouncedArrivalRequest
+        {
+            RequestId = requestId ?? NewRequestId(),
+            MunicipalityCode = municipalityCode ?? "",
+            ArrivedOn = new Date { Year = arrivedOn.Year, Month = arrivedOn.Month, Day = arrivedOn.Day },
+            Note = note ?? "",
+        };
+        request.VNumbers.AddRange(vNumbers);
+        return CallAsync(o => _municipality.ReportUnannouncedArrivalAsync(request, o), cancellationToken);
+    }
+
     // IndService
 
     public Task<LookupTravellerResponse> LookupTravellerAsync(string vNumber, CancellationToken cancellationToken = default) =>
@@ -111,6 +129,18 @@ public sealed class GatewayClient : IDisposable
     {
         var request = new ReportCheckInRequest { RequestId = requestId ?? NewRequestId(), VNumber = vNumber, CheckedInAt = ToTimestamp(checkedInAt) };
         return (await CallAsync(o => _ind.ReportCheckInAsync(request, o), cancellationToken)).Record;
+    }
+
+    // ChainService (chain coordination; COA may read the overview)
+
+    /// <summary>Counts per municipality and national totals; only <paramref name="municipalityCode"/> when given.</summary>
+    public Task<GetOverviewResponse> GetOverviewAsync(string? municipalityCode = null, CancellationToken cancellationToken = default) =>
+        CallAsync(o => _chain.GetOverviewAsync(new GetOverviewRequest { MunicipalityCode = municipalityCode ?? "" }, o), cancellationToken);
+
+    public Task<ResolveEscalationResponse> ResolveEscalationAsync(string escalationId, string note, string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        var request = new ResolveEscalationRequest { RequestId = requestId ?? NewRequestId(), EscalationId = escalationId, Note = note };
+        return CallAsync(o => _chain.ResolveEscalationAsync(request, o), cancellationToken);
     }
 
     // GatewayService

@@ -40,7 +40,7 @@ internal sealed class AcknowledgementDeadline(GatewayStore store, IOptions<Gatew
         var cutoff = write.Now - deadline;
         var due = await write.Db.Notices.AsNoTracking()
             .Where(n => n.AcknowledgedAt == null && n.EscalatedAt == null && n.CreatedAt <= cutoff
-                && n.Type != NoticeTypes.Escalation && n.FeedId != FeedNames.Chain)
+                && n.Type != NoticeTypes.Escalation && n.Type != NoticeTypes.EscalationResolved && n.FeedId != FeedNames.Chain)
             .OrderBy(n => n.CreatedAt)
             .Take(BatchSize)
             .Select(n => new { n.FeedId, n.Sequence, n.Type, n.Subject, n.CreatedAt })

@@ -10,6 +10,9 @@ internal static class NoticeTypes
     /// <summary>Escalations are never escalated themselves.</summary>
     public const string Escalation = "nl.asielketen.escalatie";
 
+    /// <summary>Nor are their resolutions (an overdue resolution escalating would loop).</summary>
+    public const string EscalationResolved = "nl.asielketen.escalatie-opgelost";
+
     public static string Of(Notice.PayloadOneofCase payload) => payload switch
     {
         Notice.PayloadOneofCase.ArrivalAnnounced => "nl.asielketen.aankomst-aangekondigd",
@@ -26,7 +29,7 @@ internal static class NoticeTypes
         Notice.PayloadOneofCase.ConsentDecided => "nl.asielketen.instemming-besloten",
         Notice.PayloadOneofCase.TravellerCheckedIn => "nl.asielketen.ind-gemeld",
         Notice.PayloadOneofCase.UnannouncedArrivalReported => "nl.asielketen.onaangekondigde-aankomst",
-        Notice.PayloadOneofCase.EscalationResolved => "nl.asielketen.escalatie-opgelost",
+        Notice.PayloadOneofCase.EscalationResolved => EscalationResolved,
         _ => throw new ArgumentOutOfRangeException(nameof(payload), payload, "Notice has no payload."),
     };
 }

@@ -3,6 +3,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using ExchangeGateway.Server.Arrivals;
 using ExchangeGateway.Server.Audit;
+using ExchangeGateway.Server.Chain;
 using ExchangeGateway.Server.Deadlines;
 using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Gateway;
@@ -72,6 +73,7 @@ public static class GatewayHosting
         app.MapGrpcService<ArrivalGrpcService>();
         app.MapGrpcService<MunicipalityGrpcService>();
         app.MapGrpcService<IndGrpcService>();
+        app.MapGrpcService<ChainGrpcService>();
         app.MapGrpcService<NoticeFeedGrpcService>();
         app.MapGrpcService<GatewayGrpcService>();
         return app;
