@@ -28,6 +28,7 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _completed = new();
     private readonly ConcurrentDictionary<string, ArrivalDetails> _seenByMunicipality = new();
     private readonly ConcurrentDictionary<string, ArrivalKind> _seenByInd = new();
+    private readonly TaskCompletionSource _unannouncedSeen = NewSignal();
     private int _bsnSeed;
 
     public async Task<bool> RunAsync(CancellationToken cancellationToken)
@@ -106,10 +107,26 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
         }
         await Task.WhenAll(arrivals.Select(a => _completed[a.ArrivalId].Task)).WaitAsync(cancellationToken);
 
+        // Two people turn up in Amsterdam without a notice: one announced nowhere, one announced to
+        // Groningen. Amsterdam learns only that neither was announced to it; COA, the IND and chain
+        // coordination learn what the gateway matched.
+        var stranger = (4_100_000_000L + Interlocked.Increment(ref vNumbers) * 7).ToString(CultureInfo.InvariantCulture);
+        var elsewhere = DemoHouseholds.Create(today.AddDays(21), today.AddDays(21),
+            () => (4_100_000_000L + Interlocked.Increment(ref vNumbers) * 7).ToString(CultureInfo.InvariantCulture))[3];
+        elsewhere.CaseReference = "COA-2026-1007";
+        var toGroningen = await coa.AnnounceArrivalAsync(elsewhere, cancellationToken: cancellationToken);
+        Say("coa", $"announced {elsewhere.CaseReference} to {elsewhere.MunicipalityCode} -> arrival {Short(toGroningen.ArrivalId)}");
+        var report = await municipalities["gemeente-amsterdam"].ReportUnannouncedArrivalAsync(
+            [stranger, elsewhere.Travellers[0].VNumber], today, "0363", "Reported at the front desk; living with a relative.", cancellationToken: cancellationToken);
+        Say("gemeente-amsterdam", $"reported 2 people who arrived unannounced (report {Short(report.ReportId)}); announced to Amsterdam: "
+            + string.Join(", ", report.Persons.Select(p => p.AnnouncedHere ? "yes" : "no")));
+        await _unannouncedSeen.Task.WaitAsync(cancellationToken);
+
         var unacknowledged = await WaitForAllAcknowledgedAsync(app.Services.GetRequiredService<GatewayDbContextFactory>(), cancellationToken);
         await subscribers.CancelAsync();
         await Task.WhenAll(listeners.Select(l => l.ContinueWith(_ => { }, TaskScheduler.Default)));
 
+        var overview = await chain.GetOverviewAsync(cancellationToken: cancellationToken);
         var final = new List<Arrival>();
         foreach (var arrival in arrivals)
         {
@@ -124,6 +141,9 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
 
         await app.StopAsync(CancellationToken.None);
         var ok = PrintTable(final, unacknowledged);
+        output.WriteLine();
+        output.WriteLine("National overview (exgw status, as chain coordination sees it):");
+        Status.StatusTable.Write(overview, output);
         output.WriteLine($"Database: {Path.Combine(work, "demo.db")}");
         return ok;
     }
@@ -246,9 +266,17 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
 
     private Task OnChainNoticeAsync(Notice notice)
     {
-        var what = notice.PayloadCase == Notice.PayloadOneofCase.EscalationRaised
-            ? $"escalation {notice.EscalationRaised.Escalation.Kind}: {notice.EscalationRaised.Escalation.Description}"
-            : notice.Type;
+        var what = notice.PayloadCase switch
+        {
+            Notice.PayloadOneofCase.EscalationRaised => $"escalation {notice.EscalationRaised.Escalation.Kind}: {notice.EscalationRaised.Escalation.Description}",
+            Notice.PayloadOneofCase.UnannouncedArrivalReported => $"unannounced arrival in {notice.UnannouncedArrivalReported.MunicipalityCode}: "
+                + string.Join(", ", notice.UnannouncedArrivalReported.Persons.Select(p => p.Match)),
+            _ => notice.Type,
+        };
+        if (notice.PayloadCase == Notice.PayloadOneofCase.UnannouncedArrivalReported)
+        {
+            _unannouncedSeen.TrySetResult();
+        }
         Say("ketenregie", $"{Short(notice.Subject)}: {what}");
         return Task.CompletedTask;
     }
