@@ -85,20 +85,9 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
             {
                 // The old municipality is told it is off; the new one gets a fresh announcement and
                 // must acknowledge it again.
-                arrival.State = (int)ArrivalState.Announced;
-                arrival.AcknowledgedAt = null;
-                ArrivalWrites.Record(write, arrival, "moved",
-                    $"Moved from municipality {previousMunicipality} to {details.MunicipalityCode}.");
-                write.Outbox.Add(FeedNames.Municipality(previousMunicipality), arrival.Id, new Notice
-                {
-                    ArrivalCancelled = new ArrivalCancelled
-                    {
-                        ArrivalId = arrival.Id,
-                        MunicipalityCode = previousMunicipality,
-                        Reason = $"Moved to municipality {details.MunicipalityCode}.",
-                    },
-                });
-                AnnounceTo(write, arrival, details);
+                ArrivalMoves.Move(write, arrival, previousMunicipality, details,
+                    $"Moved from municipality {previousMunicipality} to {details.MunicipalityCode}.",
+                    $"Moved to municipality {details.MunicipalityCode}.");
             }
             else
             {

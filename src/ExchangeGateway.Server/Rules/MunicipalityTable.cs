@@ -19,6 +19,8 @@ public sealed class MunicipalityTable
 
     public IEnumerable<Municipality> All => _byCode.Values;
 
+    public int Count => _byCode.Count;
+
     public Municipality? Find(string code) => _byCode.GetValueOrDefault(code);
 
     /// <summary>Whether a person can be announced to <paramref name="code"/> on <paramref name="date"/>.</summary>
