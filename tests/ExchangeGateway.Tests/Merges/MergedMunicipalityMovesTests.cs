@@ -4,6 +4,7 @@ using ExchangeGateway.Server.Rules;
 using ExchangeGateway.Tests.Fixtures;
 using ExchangeGateway.Tests.Shared;
 using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -197,6 +198,63 @@ public sealed class MergedMunicipalityMovesTests : IDisposable
         Assert.Equal(arrival.Version + 1, moved.Version);
         Assert.Equal(noticesAfterMove, (await host.NoticesAboutAsync(arrival.ArrivalId)).Count);
         Assert.Single(await host.NoticeTypesAsync(arrival.ArrivalId, "municipality:0344"));
+    }
+
+    [Fact]
+    public async Task Run_AwaitingConsent_KeepsWaitingAndAsksTheSuccessor()
+    {
+        await using var host = await StartAsync();
+        var arrival = await host.AnnounceAsync(TestArrivals.Family("0014", travellers: 3, time: _time));
+        // The household policy (consent for 3-4 travellers) is set up here in the database, so this
+        // test does not depend on how announcing asks for consent.
+        var decideBy = Today.AddDays(10);
+        await using (var db = host.Db())
+        {
+            await db.Arrivals.Where(a => a.Id == arrival.ArrivalId).ExecuteUpdateAsync(s => s
+                .SetProperty(a => a.State, (int)ArrivalState.AwaitingConsent)
+                .SetProperty(a => a.ConsentStatus, (int)ConsentStatus.Requested)
+                .SetProperty(a => a.ConsentHouseholdSize, 3)
+                .SetProperty(a => a.ConsentDecideBy, decideBy));
+        }
+        ReplaceTable(host, ("0014", "0344", Today));
+
+        await RunMovesAsync(host);
+        await WaitUntilInAsync(host, "0344", arrival.ArrivalId);
+
+        var moved = await host.GetAsync(arrival.ArrivalId);
+        Assert.Equal(ArrivalState.AwaitingConsent, moved.State);
+        Assert.Equal(ConsentStatus.Requested, moved.Consent.Status);
+        var told = (await host.NoticesAboutAsync(arrival.ArrivalId)).Where(n => n.Feed == "municipality:0344").Select(n => n.Notice).ToList();
+        Assert.Equal([Notice.PayloadOneofCase.ArrivalAnnounced, Notice.PayloadOneofCase.ConsentRequested], told.Select(n => n.PayloadCase));
+        Assert.Equal(ConsentStatus.Requested, told[0].ArrivalAnnounced.Consent);
+        Assert.Equal("0344", told[1].ConsentRequested.MunicipalityCode);
+        Assert.Equal(3, told[1].ConsentRequested.HouseholdSize);
+        Assert.Equal(TestArrivals.ToDate(decideBy), told[1].ConsentRequested.DecideBy);
+    }
+
+    [Fact]
+    public async Task Run_SeveralAtOnce_MoveEachArrivalOnce()
+    {
+        await using var host = await StartAsync();
+        var arrivals = new List<Arrival>();
+        for (var i = 0; i < 6; i++)
+        {
+            arrivals.Add(await AnnounceAsync(host, i % 2 == 0 ? "0014" : "0590"));
+        }
+        ReplaceTable(host, ("0014", "0344", Today), ("0590", "0505", Today));
+
+        // Three runs at once (as on three instances), besides the monitor's own.
+        var runs = await Task.WhenAll(RunMovesAsync(host), RunMovesAsync(host), RunMovesAsync(host));
+
+        Assert.InRange(runs.Sum(), 0, arrivals.Count);
+        foreach (var arrival in arrivals)
+        {
+            var successor = arrival.Details.MunicipalityCode == "0014" ? "0344" : "0505";
+            await WaitUntilInAsync(host, successor, arrival.ArrivalId);
+            Assert.Single((await host.GetAsync(arrival.ArrivalId)).History, h => h.Action == "moved");
+            Assert.Equal([ArrivalSteps.Announced], await host.NoticeTypesAsync(arrival.ArrivalId, "municipality:" + successor));
+            Assert.Equal([ArrivalSteps.Announced, ArrivalSteps.Cancelled], await host.NoticeTypesAsync(arrival.ArrivalId, "municipality:" + arrival.Details.MunicipalityCode));
+        }
     }
 
     [Fact]
