@@ -27,8 +27,6 @@ internal sealed partial class MunicipalityTableFile
 
     public MunicipalityTable Current => _current;
 
-    public string Path => _path;
-
     /// <summary>Loads the file again if it changed since it was last read. Returns true when a new
     /// table is now in use. An invalid or unreadable file is logged once per change and ignored.</summary>
     public bool Refresh()
