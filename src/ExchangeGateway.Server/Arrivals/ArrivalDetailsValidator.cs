@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace ExchangeGateway.Server.Arrivals;
 
 /// <summary>Checks the details COA sends with an announcement or amendment.</summary>
-internal sealed class ArrivalDetailsValidator(MunicipalityTable municipalities, TimeProvider time, IOptions<GatewayOptions> options)
+internal sealed class ArrivalDetailsValidator(MunicipalityTableFile municipalities, TimeProvider time, IOptions<GatewayOptions> options)
 {
     /// <summary>How far ahead an expected arrival date may lie.</summary>
     private const int MaxDaysAhead = 366;
@@ -67,9 +67,11 @@ internal sealed class ArrivalDetailsValidator(MunicipalityTable municipalities, 
             violations.Add(field, "must be a municipality code of 4 digits (RvIG table 33)");
             return;
         }
+        // One table for both dates, even if the file is replaced meanwhile.
+        var table = municipalities.Current;
         foreach (var (date, what) in new[] { (today, "today"), (expected ?? today, "on the expected arrival date") }.Distinct())
         {
-            var check = municipalities.Check(code, date);
+            var check = table.Check(code, date);
             var problem = check.Status switch
             {
                 MunicipalityStatus.Unknown => $"{code} is not a municipality a person can move to (RvIG table 33)",

@@ -100,19 +100,11 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
                 // must acknowledge it (and decide on consent) again.
                 arrival.State = (int)ArrivalState.Announced;
                 arrival.AcknowledgedAt = null;
-                ArrivalWrites.Record(write, arrival, "moved",
-                    $"Moved from municipality {previousMunicipality} to {details.MunicipalityCode}.");
-                write.Outbox.Add(FeedNames.Municipality(previousMunicipality), arrival.Id, new Notice
-                {
-                    ArrivalCancelled = new ArrivalCancelled
-                    {
-                        ArrivalId = arrival.Id,
-                        MunicipalityCode = previousMunicipality,
-                        Reason = $"Moved to municipality {details.MunicipalityCode}.",
-                    },
-                });
                 await UpdateConsentAsync(write, arrival, household, moved: true);
-                AnnounceTo(write, arrival, details);
+                ArrivalMoves.Move(write, arrival, previousMunicipality, details,
+                    $"Moved from municipality {previousMunicipality} to {details.MunicipalityCode}.",
+                    $"Moved to municipality {details.MunicipalityCode}.");
+                FlagIfLate(write, arrival);
             }
             else
             {

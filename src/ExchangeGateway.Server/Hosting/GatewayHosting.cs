@@ -9,6 +9,7 @@ using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Gateway;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Ind;
+using ExchangeGateway.Server.Merges;
 using ExchangeGateway.Server.Municipalities;
 using ExchangeGateway.Server.Rules;
 using ExchangeGateway.Server.Storage;
@@ -18,6 +19,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace ExchangeGateway.Server.Hosting;
@@ -37,7 +39,8 @@ public static class GatewayHosting
             .PostConfigure(options => configure?.Invoke(options));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new GatewayDbContextFactory(Options(sp).Storage));
-        services.AddSingleton(sp => MunicipalityTable.Load(Options(sp).MunicipalityTablePath));
+        // Replaceable on disk: whatever checks a code reads MunicipalityTableFile.Current when it checks.
+        services.AddSingleton(sp => new MunicipalityTableFile(Options(sp).MunicipalityTablePath, sp.GetRequiredService<ILogger<MunicipalityTableFile>>()));
         services.AddSingleton(sp => OrganisationRegistry.Load(Options(sp).OrganisationRegistryPath
             ?? throw new InvalidOperationException("Gateway:OrganisationRegistryPath is not set: the gateway needs to know which OIN belongs to which organisation.")));
         services.AddSingleton(sp => new ClientCertificateValidator(
@@ -58,6 +61,9 @@ public static class GatewayHosting
         services.AddHostedService<DeadlineMonitor>();
         services.AddHostedService<FeedHeadPoller>();
         services.AddHostedService<PostgresFeedListener>();
+        services.AddSingleton<MergedMunicipalityMoves>();
+        services.AddHostedService<MunicipalityTableMonitor>();
+        services.AddSingleton<IdentifierConflicts>();
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<CallerInterceptor>();

@@ -39,6 +39,11 @@ public sealed class GatewayOptions
     /// <summary>RvIG table 33 as CSV; defaults to the copy shipped with the gateway.</summary>
     public string MunicipalityTablePath { get; set; } = Path.Combine(AppContext.BaseDirectory, "data", "gemeententabel.csv");
 
+    /// <summary>How often the municipality table file is looked at for a replacement, and open
+    /// arrivals in codes that have closed (by a new table or by a date passing) are moved to the
+    /// successor. Also done once at start-up.</summary>
+    public TimeSpan MunicipalityTableCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>The organisation registry (OIN to organisation), JSON.</summary>
     public string? OrganisationRegistryPath { get; set; }
 

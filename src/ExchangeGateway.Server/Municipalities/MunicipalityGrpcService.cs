@@ -13,7 +13,7 @@ namespace ExchangeGateway.Server.Municipalities;
 
 /// <summary>MunicipalityService: a municipality's BRP system reports registration and BSNs of the
 /// travellers of arrivals addressed to it. COA and the IND are told.</summary>
-internal sealed partial class MunicipalityGrpcService(GatewayStore store, TimeProvider time) : MunicipalityService.MunicipalityServiceBase
+internal sealed partial class MunicipalityGrpcService(GatewayStore store, TimeProvider time, IdentifierConflicts conflicts) : MunicipalityService.MunicipalityServiceBase
 {
     public override Task<ArrivalResponse> ReportRegistration(ReportRegistrationRequest request, ServerCallContext context)
     {
@@ -122,8 +122,11 @@ internal sealed partial class MunicipalityGrpcService(GatewayStore store, TimePr
         violations.ThrowIfAny();
 
         var caller = CallerInterceptor.CallerOf(context);
-        return store.ExecuteAsync(caller, context.Method, request, request.RequestId, async write =>
+        // A BSN conflict refuses the report, which rolls its unit of work back: it is escalated after that, on its own.
+        IdentifierConflict? conflict = null;
+        return conflicts.EscalatingAsync(() => conflict, store.ExecuteAsync(caller, context.Method, request, request.RequestId, async write =>
         {
+            conflict = null; // a unit may run more than once (a retried batch); its last run counts
             var arrival = await ArrivalWrites.LoadVisibleAsync(write.Db, caller, arrivalId!, write.CancellationToken);
             ArrivalWrites.RequireState(arrival, "report BSNs", ArrivalState.Arrived);
             var reported = new List<TravellerEntity>();
@@ -138,16 +141,16 @@ internal sealed partial class MunicipalityGrpcService(GatewayStore store, TimePr
                 }
                 if (traveller.Bsn is not null && traveller.Bsn != assignment.Bsn)
                 {
-                    throw GatewayErrors.FailedPrecondition("BSN_ALREADY_ASSIGNED", $"assignments[{i}]",
-                        $"Traveller assignments[{i}] already has a different BSN; a BSN is assigned once and never changed.");
+                    conflict = BsnConflicts.AlreadyAssigned(arrival, traveller, i);
+                    throw conflict.Error;
                 }
                 var bsn = assignment.Bsn;
                 var vNumber = assignment.VNumber;
                 var holder = await write.Db.Travellers.AnyAsync(t => t.Bsn == bsn && t.VNumber != vNumber, write.CancellationToken);
                 if (holder)
                 {
-                    throw GatewayErrors.FailedPrecondition("BSN_IN_USE", $"assignments[{i}].bsn",
-                        $"The BSN of assignments[{i}] is already recorded for another person; a BSN is never reused.");
+                    conflict = BsnConflicts.InUse(arrival, traveller, i);
+                    throw conflict.Error;
                 }
                 traveller.Bsn = bsn;
                 if (assignment.ANumber.Length > 0)
@@ -171,7 +174,7 @@ internal sealed partial class MunicipalityGrpcService(GatewayStore store, TimePr
             write.Outbox.Add(FeedNames.Coa, arrival.Id, new Notice { BsnAssigned = notice });
             write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { BsnAssigned = notice.Clone() });
             return new ArrivalResponse { Arrival = ArrivalMapping.ToContract(arrival, withHistory: true) };
-        }, context.CancellationToken);
+        }, context.CancellationToken));
     }
 
     private static void ValidateEach<T>(Violations violations, string field, IList<T> items, Func<T, string> vNumberOf, Action<string, T> validate)

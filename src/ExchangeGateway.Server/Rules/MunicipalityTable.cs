@@ -19,6 +19,8 @@ public sealed class MunicipalityTable
 
     public IEnumerable<Municipality> All => _byCode.Values;
 
+    public int Count => _byCode.Count;
+
     public Municipality? Find(string code) => _byCode.GetValueOrDefault(code);
 
     /// <summary>Whether a person can be announced to <paramref name="code"/> on <paramref name="date"/>.</summary>
@@ -64,6 +66,7 @@ public sealed class MunicipalityTable
     public static MunicipalityTable Load(string path)
     {
         var rows = new List<Municipality>();
+        var codes = new HashSet<string>(StringComparer.Ordinal);
         var lineNumber = 0;
         foreach (var line in File.ReadLines(path))
         {
@@ -76,6 +79,10 @@ public sealed class MunicipalityTable
             if (fields.Count != 5)
             {
                 throw new InvalidDataException($"{path}:{lineNumber}: expected 5 fields, found {fields.Count}.");
+            }
+            if (!codes.Add(fields[0]))
+            {
+                throw new InvalidDataException($"{path}:{lineNumber}: code '{fields[0]}' appears twice.");
             }
             rows.Add(new Municipality(fields[0], fields[1], NullIfEmpty(fields[2]), ParseDate(fields[3], path, lineNumber), ParseDate(fields[4], path, lineNumber)));
         }

@@ -5,6 +5,7 @@ using ExchangeGateway.Server.Rules;
 using ExchangeGateway.Server.Validation;
 using ExchangeGateway.Tests.Rules;
 using ExchangeGateway.Tests.Shared;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -12,7 +13,7 @@ namespace ExchangeGateway.Tests.Arrivals;
 
 public sealed class ArrivalDetailsValidatorTests
 {
-    private static readonly Lazy<MunicipalityTable> Table = new(() => MunicipalityTable.Load(MunicipalityTableTests.ShippedPath));
+    private static readonly Lazy<MunicipalityTableFile> Table = new(() => new MunicipalityTableFile(MunicipalityTableTests.ShippedPath, NullLogger<MunicipalityTableFile>.Instance));
 
     /// <summary>10:00 UTC, 11:00 in Amsterdam: the same calendar day in both.</summary>
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 28, 10, 0, 0, TimeSpan.Zero));

@@ -115,6 +115,107 @@ public sealed class ReportBsnAssignedTests(GatewayHostFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task ReportBsnAssigned_SecondDifferentBsnRetried_IsRefusedAndEscalatedOnceToMunicipalityIndAndChain()
+    {
+        var arrival = await RegisteredArrivalAsync();
+        var vNumber = arrival.Details.Travellers[1].VNumber;
+        var (bsn, other) = (TestArrivals.NewBsn(), TestArrivals.NewBsn());
+        await AssignAsync(arrival.ArrivalId, (vNumber, bsn));
+        var refused = Request(arrival.ArrivalId, (vNumber, other));
+
+        await RpcAssert.FailedPreconditionAsync(async () => await Host.Municipality().ReportBsnAssignedAsync(refused), "BSN_ALREADY_ASSIGNED");
+        // The client retries the refused request with its request_id, then sends it once more as a new request.
+        await RpcAssert.FailedPreconditionAsync(async () => await Host.Municipality().ReportBsnAssignedAsync(refused), "BSN_ALREADY_ASSIGNED");
+        await RpcAssert.FailedPreconditionAsync(() => AssignAsync(arrival.ArrivalId, (vNumber, other)), "BSN_ALREADY_ASSIGNED");
+
+        var escalated = await Host.GetAsync(arrival.ArrivalId);
+        Assert.Equal(bsn, escalated.Travellers[1].Bsn);
+        var escalation = Assert.Single(escalated.Escalations, e => e.Kind == EscalationKind.IdentifierConflict);
+        Assert.Contains("traveller 2 ", escalation.Description, StringComparison.Ordinal);
+        Assert.Contains("BSN_ALREADY_ASSIGNED", escalation.Description, StringComparison.Ordinal);
+        Assert.Null(escalation.ResolvedAt);
+        AssertNoPersonalData(escalation.Description, arrival, bsn, other);
+        var history = Assert.Single(escalated.History, h => h.Action == "escalated");
+        Assert.Equal(escalation.Description, history.Description);
+        Assert.Equal("exchange-gateway", history.Actor);
+        await AssertEscalationNoticesAsync(arrival.ArrivalId, escalation);
+    }
+
+    [Fact]
+    public async Task ReportBsnAssigned_BsnOfAnotherPersonRetried_IsRefusedAndEscalatedOnceOnTheReportedArrival()
+    {
+        var holder = await RegisteredArrivalAsync();
+        var bsn = TestArrivals.NewBsn();
+        await AssignAsync(holder.ArrivalId, (holder.Details.Travellers[0].VNumber, bsn));
+        var arrival = await RegisteredArrivalAsync(travellers: 1);
+
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            await RpcAssert.FailedPreconditionAsync(() => AssignAsync(arrival.ArrivalId, (arrival.Details.Travellers[0].VNumber, bsn)), "BSN_IN_USE");
+        }
+
+        var escalated = await Host.GetAsync(arrival.ArrivalId);
+        Assert.Empty(escalated.Travellers[0].Bsn);
+        var escalation = Assert.Single(escalated.Escalations);
+        Assert.Equal(EscalationKind.IdentifierConflict, escalation.Kind);
+        Assert.Contains("traveller 1 ", escalation.Description, StringComparison.Ordinal);
+        Assert.Contains("BSN_IN_USE", escalation.Description, StringComparison.Ordinal);
+        AssertNoPersonalData(escalation.Description, arrival, bsn);
+        AssertNoPersonalData(escalation.Description, holder, bsn);
+        Assert.Empty((await Host.GetAsync(holder.ArrivalId)).Escalations);
+        await AssertEscalationNoticesAsync(arrival.ArrivalId, escalation);
+    }
+
+    [Fact]
+    public async Task ReportBsnAssigned_TwoDifferentConflicts_EscalatesEach()
+    {
+        var arrival = await RegisteredArrivalAsync();
+        var (first, second) = (arrival.Details.Travellers[0].VNumber, arrival.Details.Travellers[1].VNumber);
+        var bsn = TestArrivals.NewBsn();
+        await AssignAsync(arrival.ArrivalId, (first, bsn));
+
+        await RpcAssert.FailedPreconditionAsync(() => AssignAsync(arrival.ArrivalId, (first, TestArrivals.NewBsn())), "BSN_ALREADY_ASSIGNED");
+        await RpcAssert.FailedPreconditionAsync(() => AssignAsync(arrival.ArrivalId, (second, bsn)), "BSN_IN_USE");
+
+        var escalations = (await Host.GetAsync(arrival.ArrivalId)).Escalations;
+        Assert.Equal(2, escalations.Count(e => e.Kind == EscalationKind.IdentifierConflict));
+    }
+
+    [Fact]
+    public async Task ReportBsnAssigned_NotRegistered_IsRefusedWithoutEscalation()
+    {
+        var arrival = await Host.AnnounceArrivedAsync(TestArrivals.Family());
+
+        await RpcAssert.FailedPreconditionAsync(
+            () => AssignAsync(arrival.ArrivalId, (arrival.Details.Travellers[0].VNumber, TestArrivals.NewBsn())), "NOT_REGISTERED");
+
+        Assert.Empty((await Host.GetAsync(arrival.ArrivalId)).Escalations);
+    }
+
+    /// <summary>One escalation notice each to the arrival's municipality, the IND and chain
+    /// coordination (not COA), all about <paramref name="escalation"/>.</summary>
+    private async Task AssertEscalationNoticesAsync(string arrivalId, Escalation escalation)
+    {
+        var notices = (await Host.NoticesAboutAsync(arrivalId)).Where(n => n.Type == "nl.asielketen.escalatie").ToList();
+        Assert.Equal(["chain", "ind", "municipality:0363"], notices.Select(n => n.Feed).Order(StringComparer.Ordinal));
+        Assert.All(notices, n =>
+        {
+            Assert.Equal(escalation, n.Notice.EscalationRaised.Escalation);
+            Assert.Equal("0363", n.Notice.EscalationRaised.MunicipalityCode);
+            Assert.Equal(arrivalId, n.Notice.Subject);
+        });
+    }
+
+    private static void AssertNoPersonalData(string text, Arrival arrival, params string[] bsns)
+    {
+        var identifiers = bsns
+            .Concat(arrival.Details.Travellers.Select(t => t.VNumber))
+            .Append(arrival.Details.Referent.VNumber)
+            .Concat(arrival.Details.Travellers.Select(t => t.Name.GivenNames));
+        Assert.All(identifiers, identifier => Assert.DoesNotContain(identifier, text, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task ReportBsnAssigned_BsnOfOtherTravellerOfSameArrival_IsFailedPrecondition()
     {
         var arrival = await RegisteredArrivalAsync();

@@ -196,6 +196,82 @@ public sealed class MunicipalityTableTests
         Assert.Contains($"'{badDate}'", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Load_CodeTwice_ThrowsWithLineNumber()
+    {
+        using var file = new TempCsv(
+            "\"code\",\"name\",\"successor_code\",\"valid_from\",\"valid_until\"",
+            "\"0014\",\"Groningen\",\"\",\"\",\"\"",
+            "\"0014\",\"Groningen\",\"\",\"\",\"\"");
+
+        var error = Assert.Throws<InvalidDataException>(() => MunicipalityTable.Load(file.Path));
+
+        Assert.Contains($"{file.Path}:3:", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>0100 merged into 0200 on 2020-01-01; 0200 merges into 0300 on 2027-01-01.</summary>
+    private static readonly MunicipalityTable MergedTwice = new(
+    [
+        new Municipality("0100", "Oudstad", "0200", null, new DateOnly(2020, 1, 1)),
+        new Municipality("0200", "Middenstad", "0300", new DateOnly(2020, 1, 1), new DateOnly(2027, 1, 1)),
+        new Municipality("0300", "Nieuwstad", null, new DateOnly(2027, 1, 1), null),
+    ]);
+
+    [Theory]
+    [InlineData("2026-12-31", "0200")]
+    [InlineData("2027-01-01", "0300")]
+    [InlineData("2040-06-15", "0300")]
+    public void CurrentSuccessor_CodeMergedIntoCodeThatMergedAgain_IsTheCodeOpenOnTheDate(string date, string expected)
+    {
+        var day = DateOnly.Parse(date, System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Equal(expected, MergedTwice.CurrentSuccessor(MergedTwice.Find("0100")!, day)?.Code);
+        Assert.Equal(expected, MergedTwice.Check("0100", day).Successor?.Code);
+    }
+
+    [Fact]
+    public void Check_SuccessorOnTheDayItMergesAgain_IsClosedWithTheNextSuccessor()
+    {
+        Assert.Equal(MunicipalityStatus.Open, MergedTwice.Check("0200", new DateOnly(2026, 12, 31)).Status);
+
+        var check = MergedTwice.Check("0200", new DateOnly(2027, 1, 1));
+
+        Assert.Equal(MunicipalityStatus.Closed, check.Status);
+        Assert.Equal("0300", check.Successor?.Code);
+    }
+
+    [Fact]
+    public void CurrentSuccessor_ChainEndsInAClosedCodeWithoutSuccessor_IsNull()
+    {
+        var table = new MunicipalityTable(
+        [
+            new Municipality("0100", "Oudstad", "0200", null, new DateOnly(2020, 1, 1)),
+            new Municipality("0200", "Middenstad", null, null, new DateOnly(2022, 1, 1)),
+        ]);
+
+        Assert.Null(table.CurrentSuccessor(table.Find("0100")!, Today));
+    }
+
+    [Fact]
+    public void CurrentSuccessor_SuccessorNotInTable_IsNull()
+    {
+        var table = new MunicipalityTable([new Municipality("0100", "Oudstad", "0200", null, new DateOnly(2020, 1, 1))]);
+
+        Assert.Null(table.CurrentSuccessor(table.Find("0100")!, Today));
+    }
+
+    [Fact]
+    public void CurrentSuccessor_CycleInTheTable_IsNullInsteadOfLoopingForever()
+    {
+        var table = new MunicipalityTable(
+        [
+            new Municipality("0100", "Oudstad", "0200", null, new DateOnly(2020, 1, 1)),
+            new Municipality("0200", "Middenstad", "0100", null, new DateOnly(2020, 1, 1)),
+        ]);
+
+        Assert.Null(table.CurrentSuccessor(table.Find("0100")!, Today));
+    }
+
     private sealed class TempCsv : IDisposable
     {
         public TempCsv(params string[] lines)

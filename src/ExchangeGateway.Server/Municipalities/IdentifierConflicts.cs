@@ -1,0 +1,85 @@
+using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Deadlines;
+using ExchangeGateway.Server.Errors;
+using ExchangeGateway.Server.Hosting;
+using ExchangeGateway.Server.Identity;
+using ExchangeGateway.Server.Storage;
+using Grpc.Core;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace ExchangeGateway.Server.Municipalities;
+
+/// <summary>Escalates an identifier conflict that a municipality's report ran into. The report itself
+/// is refused and its unit of work rolled back, so the gateway raises the escalation in a write of its
+/// own, and only once while it is open: a client that retries the refused report (it will, with the
+/// same request_id, since nothing was stored) raises nothing new. An open escalation of the same kind
+/// on the same arrival with the same description is the same conflict; descriptions therefore say
+/// which conflict it is (kind, traveller position) without any identifier.</summary>
+internal sealed class IdentifierConflicts(GatewayStore store, IOptions<GatewayOptions> options)
+{
+    private const int Attempts = 3;
+
+    private readonly Caller _gateway = Caller.Gateway(options.Value.GatewayOin);
+
+    /// <summary>Awaits <paramref name="work"/>; when it fails with the error of the conflict that
+    /// <paramref name="found"/> then returns, escalates that conflict before passing the error on. The
+    /// caller gets its refusal only once the escalation is stored: if storage fails here it gets
+    /// UNAVAILABLE instead and retries, so the conflict is not lost.</summary>
+    public async Task<T> EscalatingAsync<T>(Func<IdentifierConflict?> found, Task<T> work)
+    {
+        try
+        {
+            return await work;
+        }
+        catch (RpcException refused) when (found() is { } conflict && ReferenceEquals(refused, conflict.Error))
+        {
+            await RaiseOnceAsync(conflict.ArrivalId, conflict.Description);
+            throw;
+        }
+    }
+
+    /// <summary>Raises the escalation unless the same one is open; returns whether it raised one.</summary>
+    public async Task<bool> RaiseOnceAsync(string arrivalId, string description)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                // Not the caller's cancellation: the conflict is escalated even if the client that
+                // ran into it has gone.
+                return await store.WriteAsync(_gateway, write => RaiseUnlessOpenAsync(write, arrivalId, description), CancellationToken.None);
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < Attempts)
+            {
+                // The arrival changed since this write read it, possibly because another instance
+                // raised the same escalation: look again.
+            }
+            catch (DbUpdateConcurrencyException)
+            {
+                throw GatewayErrors.Unavailable("The arrival kept changing while the conflict was escalated; nothing was stored. Retry with the same request_id.");
+            }
+        }
+    }
+
+    private static async Task<bool> RaiseUnlessOpenAsync(WriteContext write, string arrivalId, string description)
+    {
+        const int kind = (int)EscalationKind.IdentifierConflict;
+        var open = await write.Db.Escalations.AnyAsync(
+            e => e.ArrivalId == arrivalId && e.Kind == kind && e.ResolvedAt == null && e.Description == description, write.CancellationToken);
+        var arrival = open ? null : await write.Db.Arrivals.FirstOrDefaultAsync(a => a.Id == arrivalId, write.CancellationToken);
+        if (arrival is null)
+        {
+            write.Abandon();
+            return false;
+        }
+        // Raising bumps the arrival's version, which is a concurrency token: of two instances raising
+        // the same escalation at once, the second fails its update and looks again.
+        Escalations.Raise(write, arrival, EscalationKind.IdentifierConflict, description);
+        return true;
+    }
+}
+
+/// <summary>A report refused because it contradicts recorded identifiers: the error the caller gets,
+/// and the escalation's description, which must not carry personal data.</summary>
+internal sealed record IdentifierConflict(string ArrivalId, string Description, RpcException Error);
