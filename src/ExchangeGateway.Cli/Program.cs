@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ExchangeGateway.Cli.Announce;
+using ExchangeGateway.Cli.Backup;
 using ExchangeGateway.Cli.Bench;
 using ExchangeGateway.Cli.Certs;
 using ExchangeGateway.Cli.Demo;
@@ -14,5 +15,6 @@ var root = new RootCommand("exgw: the exchange gateway for arrivals in the Dutch
     AnnounceCommand.Create(),
     BenchCommand.Create(),
     SoakCommand.Create(),
+    BackupCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -49,6 +49,7 @@ public static class GatewayHosting
         services.AddSingleton<ArrivalDetailsValidator>();
         services.AddHostedService<StorageStartup>();
         services.AddHostedService<IdempotencyCleanup>();
+        Retention.RetentionRegistration.AddPersonalDataRetention(services);
         services.AddSingleton<AcknowledgementDeadline>();
         services.AddHostedService<DeadlineMonitor>();
         services.AddHostedService<FeedHeadPoller>();
