@@ -11,8 +11,10 @@ namespace ExchangeGateway.Server.Retention;
 /// <summary>Removes the personal data of closed arrivals whose last activity is older than the
 /// retention cutoff, one batch per transaction, and keeps what the audit and the statistics need: the
 /// arrival's id, municipality, kind, state, dates and version, the number of travellers with their
-/// registration status and dates, the history (whose descriptions never hold personal data) and the
-/// escalations.
+/// registration status and dates, the history and the escalations (their descriptions and resolution
+/// notes never hold personal data, by contract). Free text that the contract does not declare free of
+/// personal data goes: the case reference, the cancellation reason, the consent and registration
+/// refusal reasons.
 ///
 /// Several instances may sweep at once: each arrival is claimed by a conditional update that re-checks
 /// the whole rule, so one instance erases it and the others skip it, and every step is idempotent.</summary>
@@ -78,9 +80,6 @@ internal sealed class ArrivalErasure(GatewayStore store, Caller gateway)
                     continue; // became active again, or another instance erased it
                 }
                 await EraseTravellersAsync(write, candidate.Id);
-                // Free text written by a person may name someone; the gateway cannot tell, so it goes.
-                await write.Db.Escalations.Where(e => e.ArrivalId == candidate.Id && e.ResolutionNote != null)
-                    .ExecuteUpdateAsync(s => s.SetProperty(e => e.ResolutionNote, (string?)null), write.CancellationToken);
                 foreach (var notice in redacted[candidate.Id])
                 {
                     await write.Db.Notices.Where(n => n.FeedId == notice.FeedId && n.Sequence == notice.Sequence)

@@ -4,16 +4,17 @@ using Microsoft.EntityFrameworkCore;
 
 namespace ExchangeGateway.Server.Retention;
 
-/// <summary>Removes the V-numbers (and the free-text note) of unannounced-arrival reports older than
-/// the retention cutoff. The report's municipality, dates, number of persons and what the gateway
-/// matched stay: that is what the chain's statistics of unannounced arrivals count. An erased person
-/// has an empty V-number; every step is idempotent, so several instances may sweep at once.</summary>
+/// <summary>Removes the V-numbers of unannounced-arrival reports older than the retention cutoff. The
+/// report's municipality, dates, note (free of personal data by contract), number of persons and what
+/// the gateway matched stay: that is what the chain's statistics of unannounced arrivals count. An
+/// erased person has an empty V-number; every step is idempotent, so several instances may sweep at
+/// once.</summary>
 internal sealed class UnannouncedReportErasure(GatewayStore store, Caller gateway)
 {
     public async Task<BatchOutcome> EraseBatchAsync(DateTime cutoff, int batchSize, CancellationToken cancellationToken)
     {
         var ids = await store.ReadAsync((db, token) => db.UnannouncedReports.AsNoTracking()
-            .Where(r => r.ReportedAt < cutoff && (r.Note != null || r.Persons.Any(p => p.VNumber != "")))
+            .Where(r => r.ReportedAt < cutoff && r.Persons.Any(p => p.VNumber != ""))
             .OrderBy(r => r.Id)
             .Take(batchSize)
             .Select(r => r.Id)
@@ -33,8 +34,6 @@ internal sealed class UnannouncedReportErasure(GatewayStore store, Caller gatewa
         {
             await write.Db.UnannouncedPersons.Where(p => ids.Contains(p.ReportId) && p.VNumber != "")
                 .ExecuteUpdateAsync(s => s.SetProperty(p => p.VNumber, ""), write.CancellationToken);
-            await write.Db.UnannouncedReports.Where(r => ids.Contains(r.Id) && r.Note != null)
-                .ExecuteUpdateAsync(s => s.SetProperty(r => r.Note, (string?)null), write.CancellationToken);
             foreach (var notice in redacted)
             {
                 await write.Db.Notices.Where(n => n.FeedId == notice.FeedId && n.Sequence == notice.Sequence)
