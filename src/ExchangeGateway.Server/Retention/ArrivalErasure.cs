@@ -126,7 +126,9 @@ internal sealed class ArrivalErasure(GatewayStore store, Caller gateway)
         write.Db.Travellers.Where(t => t.ArrivalId == arrivalId)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(t => t.VNumber, t => ErasedVNumberPrefix + t.Position.ToString())
-                .SetProperty(t => t.Bsn, (string?)null)
+                // An empty BSN says "had one, erased": whether a traveller got a BSN is what their state
+                // (and the count of BSNs assigned) is derived from, and it must not change.
+                .SetProperty(t => t.Bsn, t => t.Bsn == null ? null : "")
                 .SetProperty(t => t.ANumber, (string?)null)
                 .SetProperty(t => t.RefusalReason, (string?)null), write.CancellationToken);
 

@@ -24,7 +24,9 @@ internal sealed partial class RetentionSweep : IDisposable
 
     // One pass at a time in this process (the periodic one and one asked for directly).
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private bool _checkpointPending;
+    // The first pass truncates the log whatever it erases: a previous process may have stopped
+    // between an erase and its checkpoint.
+    private bool _checkpointPending = true;
 
     public RetentionSweep(GatewayStore store, GatewayDbContextFactory contexts, TimeProvider time, IOptions<GatewayOptions> options, ILogger<RetentionSweep> logger)
     {

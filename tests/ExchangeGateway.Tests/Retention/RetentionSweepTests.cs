@@ -48,6 +48,7 @@ public sealed class RetentionSweepTests
             Assert.NotNull(t.RegisteredOn);
             Assert.NotNull(t.BsnAssignedAt);
         });
+        Assert.Equal(completed.Travellers.Select(t => t.State), erased.Travellers.Select(t => t.State));
         Assert.Equal(completed.History.Select(h => h.Action).Append(ArrivalErasure.HistoryAction), erased.History.Select(h => h.Action));
         Assert.Equal(completed.Version + 1, erased.Version);
         Assert.Equal(completed.AnnouncedAt, erased.AnnouncedAt);
