@@ -66,13 +66,17 @@ internal sealed partial class RetentionSweep : IDisposable
                 .ExecuteDeleteAsync(write.CancellationToken), cancellationToken);
             var arrivals = await EraseAllAsync(batch => _arrivals.EraseBatchAsync(cutoff, batch, retention, cancellationToken));
             var reports = await EraseAllAsync(batch => _reports.EraseBatchAsync(cutoff, batch, cancellationToken));
-            if (arrivals.Erased + reports.Erased + forgotten > 0 || _checkpointPending)
+            var erasedAnything = arrivals.Erased + reports.Erased + forgotten > 0;
+            if (erasedAnything)
             {
                 LogErased(_logger, arrivals.Erased, reports.Erased, forgotten);
-                if (arrivals.UnacknowledgedNotices + reports.UnacknowledgedNotices > 0)
-                {
-                    LogUnacknowledgedRedacted(_logger, arrivals.UnacknowledgedNotices + reports.UnacknowledgedNotices);
-                }
+            }
+            if (arrivals.UnacknowledgedNotices + reports.UnacknowledgedNotices > 0)
+            {
+                LogUnacknowledgedRedacted(_logger, arrivals.UnacknowledgedNotices + reports.UnacknowledgedNotices);
+            }
+            if (erasedAnything || _checkpointPending)
+            {
                 _checkpointPending = !await SqliteWal.CheckpointAndTruncateAsync(_contexts, cancellationToken);
                 if (_checkpointPending)
                 {

@@ -17,6 +17,7 @@ internal static class RetentionSteps
         GatewayHost.StartAsync(time, databasePath, options =>
         {
             options.AcknowledgementDeadline = TimeSpan.FromDays(10_000);
+            options.DeadlineSweepInterval = TimeSpan.FromDays(1); // fewer fake timer ticks per 90 days
             options.Retention.PersonalDataRetention = Retention;
             options.Retention.BatchSize = 2;
         });
