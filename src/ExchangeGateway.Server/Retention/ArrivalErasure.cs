@@ -20,9 +20,9 @@ namespace ExchangeGateway.Server.Retention;
 /// the whole rule, so one instance erases it and the others skip it, and every step is idempotent.</summary>
 internal sealed class ArrivalErasure(GatewayStore store, Caller gateway)
 {
-    /// <summary>Travellers stay as rows (their count and registration status are statistics) but their
-    /// V-number is part of the key; it becomes this prefix and the traveller's position, which no valid
-    /// V-number (ten digits) can equal.</summary>
+    /// <summary>Travellers stay as rows (their count, registration status and whether they got a BSN
+    /// are statistics) but their V-number is part of the key; it becomes this prefix and the traveller's
+    /// position, which no valid V-number (ten digits) can equal.</summary>
     public const string ErasedVNumberPrefix = "#";
 
     public const string HistoryAction = "personal-data-erased";
