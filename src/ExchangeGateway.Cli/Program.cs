@@ -1,6 +1,7 @@
 using System.CommandLine;
 using ExchangeGateway.Cli.Announce;
 using ExchangeGateway.Cli.Audit;
+using ExchangeGateway.Cli.Backup;
 using ExchangeGateway.Cli.Bench;
 using ExchangeGateway.Cli.Certs;
 using ExchangeGateway.Cli.Demo;
@@ -18,5 +19,6 @@ var root = new RootCommand("exgw: the exchange gateway for arrivals in the Dutch
     BenchCommand.Create(),
     SoakCommand.Create(),
     AuditCommand.Create(),
+    BackupCommand.Create(),
 };
 return await root.Parse(args).InvokeAsync();

@@ -55,9 +55,8 @@ internal static class GatewayLauncher
             overrides["Gateway:Audit:KeyPath"] = auditKey;
             output.WriteLine($"Development mode: certificates and organisation registry from {certificates}");
         }
-        if (settings.Database is not null || (dev && configured["Storage:ConnectionString"] is null or "Data Source=exchange-gateway.db"))
+        if (SqliteDatabaseOverride(dev, settings.Database, configured) is { } database)
         {
-            var database = Path.GetFullPath(settings.Database ?? DefaultDevDatabase);
             overrides["Gateway:Storage:Provider"] = "Sqlite";
             overrides["Gateway:Storage:ConnectionString"] = $"Data Source={database}";
             output.WriteLine($"SQLite database: {database}");
@@ -79,6 +78,14 @@ internal static class GatewayLauncher
         app.MapExchangeGateway();
         return (app, null);
     }
+
+    /// <summary>The SQLite file that replaces the configured storage: <c>--db</c>, or in development the
+    /// local file unless a connection string is configured; null when the configured storage stands.
+    /// <c>exgw backup</c> asks the same question, so it backs up the database <c>serve</c> uses.</summary>
+    public static string? SqliteDatabaseOverride(bool dev, string? database, IConfiguration configured) =>
+        database is not null || (dev && configured["Storage:ConnectionString"] is null or "Data Source=exchange-gateway.db")
+            ? Path.GetFullPath(database ?? DefaultDevDatabase)
+            : null;
 
     /// <summary>The addresses Kestrel actually listens on (port 0 becomes a real port).</summary>
     public static IReadOnlyList<string> Addresses(WebApplication app) =>

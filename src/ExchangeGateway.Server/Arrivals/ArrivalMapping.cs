@@ -74,7 +74,9 @@ internal static class ArrivalMapping
     {
         State = ArrivalLifecycle.StateOf(arrival, traveller),
         CheckedInAt = ToTimestamp(traveller.CheckedInAt),
-        VNumber = traveller.VNumber,
+        // Retention erased the V-number of a closed arrival's travellers; what stands in the key column
+        // then is a placeholder, never shown as if it were a V-number.
+        VNumber = arrival.PersonalDataErasedAt is null ? traveller.VNumber : "",
         RegistrationStatus = (RegistrationStatus)traveller.RegistrationStatus,
         RegisteredOn = ToDate(traveller.RegisteredOn),
         RefusalReason = traveller.RefusalReason ?? "",

@@ -56,6 +56,7 @@ public static class GatewayHosting
         services.AddSingleton<ArrivalDetailsValidator>();
         services.AddHostedService<StorageStartup>();
         services.AddHostedService<IdempotencyCleanup>();
+        Retention.RetentionRegistration.AddPersonalDataRetention(services);
         services.AddSingleton<AcknowledgementDeadline>();
         services.AddSingleton<ObligationDeadlines>();
         services.AddHostedService<DeadlineMonitor>();

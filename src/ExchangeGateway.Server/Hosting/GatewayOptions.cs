@@ -1,3 +1,4 @@
+using ExchangeGateway.Server.Retention;
 using ExchangeGateway.Server.Storage;
 
 namespace ExchangeGateway.Server.Hosting;
@@ -54,6 +55,8 @@ public sealed class GatewayOptions
     public AuditOptions Audit { get; set; } = new();
 
     public StorageOptions Storage { get; set; } = new();
+
+    public RetentionOptions Retention { get; set; } = new();
 }
 
 /// <summary>Mutual TLS material, as PEM files.</summary>
