@@ -9,7 +9,7 @@ namespace ExchangeGateway.Server.Chain;
 
 /// <summary>ChainService: the national picture for chain coordination (COA may read it too), and
 /// the resolution of escalations. Who may call which is decided in <see cref="AccessPolicy"/>.</summary>
-internal sealed class ChainGrpcService(GatewayStore store, MunicipalityTable municipalities, TimeProvider time) : ChainService.ChainServiceBase
+internal sealed class ChainGrpcService(GatewayStore store, MunicipalityTableFile municipalities, TimeProvider time) : ChainService.ChainServiceBase
 {
     public override Task<GetOverviewResponse> GetOverview(GetOverviewRequest request, ServerCallContext context)
     {
@@ -21,7 +21,7 @@ internal sealed class ChainGrpcService(GatewayStore store, MunicipalityTable mun
             {
                 violations.Add("municipality_code", "must be a municipality code of 4 digits, or empty for every municipality");
             }
-            else if (municipalities.Find(request.MunicipalityCode) is null)
+            else if (municipalities.Current.Find(request.MunicipalityCode) is null)
             {
                 violations.Add("municipality_code", "is not in the municipality table");
             }
@@ -30,7 +30,7 @@ internal sealed class ChainGrpcService(GatewayStore store, MunicipalityTable mun
         violations.ThrowIfAny();
 
         var asOf = time.GetUtcNow().UtcDateTime;
-        return store.ReadAsync((db, token) => OverviewQuery.RunAsync(db, municipalities, municipalityCode, asOf, token), context.CancellationToken);
+        return store.ReadAsync((db, token) => OverviewQuery.RunAsync(db, municipalities.Current, municipalityCode, asOf, token), context.CancellationToken);
     }
 
     public override Task<ResolveEscalationResponse> ResolveEscalation(ResolveEscalationRequest request, ServerCallContext context)

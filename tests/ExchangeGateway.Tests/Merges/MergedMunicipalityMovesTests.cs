@@ -335,6 +335,7 @@ public sealed class MergedMunicipalityMovesTests : IDisposable
     private async Task<Arrival> CompleteAsync(GatewayHost host, string code)
     {
         var registered = await host.RegisterAllAsync(await host.AnnounceArrivedAsync(TestArrivals.Family(code, travellers: 1, time: _time)));
+        await host.CheckInAllAsync(registered); // nareizigers complete with the IND check-in
         var request = new ReportBsnAssignedRequest { RequestId = ArrivalSteps.NewRequestId(), ArrivalId = registered.ArrivalId };
         request.Assignments.Add(new BsnAssignment { VNumber = registered.Details.Travellers[0].VNumber, Bsn = TestArrivals.NewBsn() });
         var completed = (await host.Municipality(ArrivalSteps.OrganisationServing(code)).ReportBsnAssignedAsync(request)).Arrival;

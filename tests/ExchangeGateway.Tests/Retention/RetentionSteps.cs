@@ -29,6 +29,10 @@ internal static class RetentionSteps
     public static async Task<Arrival> CompleteAsync(this GatewayHost host, ArrivalDetails details, IReadOnlyList<string> bsns, string aNumber = "")
     {
         var registered = await host.RegisterAllAsync(await host.AnnounceArrivedAsync(details));
+        if (details.Kind == ArrivalKind.FamilyReunification)
+        {
+            await host.CheckInAllAsync(registered); // nareizigers complete with the IND check-in
+        }
         var request = new ReportBsnAssignedRequest { RequestId = ArrivalSteps.NewRequestId(), ArrivalId = registered.ArrivalId };
         request.Assignments.AddRange(details.Travellers.Select((t, i) => new BsnAssignment { VNumber = t.VNumber, Bsn = bsns[i], ANumber = i == 0 ? aNumber : "" }));
         var completed = (await host.Municipality(ArrivalSteps.OrganisationServing(details.MunicipalityCode)).ReportBsnAssignedAsync(request)).Arrival;
