@@ -46,6 +46,13 @@ internal static class GatewayLauncher
             overrides["Gateway:Tls:KeyPath"] = configured["Tls:KeyPath"] ?? DevCertificateAuthority.KeyPath(certificates, DevCertificateAuthority.ServerName);
             overrides["Gateway:Tls:TrustAnchorsPath"] = configured["Tls:TrustAnchorsPath"] ?? Path.Combine(certificates, DevCertificateAuthority.CaFile);
             overrides["Gateway:OrganisationRegistryPath"] = configured["OrganisationRegistryPath"] ?? Path.Combine(certificates, DevCertificateAuthority.RegistryFile);
+            // The development CA's CRL, so `exgw certs revoke` can be rehearsed against a running gateway.
+            DevCertificateAuthority.EnsureCrl(certificates);
+            var crl = Path.Combine(certificates, DevCertificateAuthority.CrlFile);
+            if (!configured.GetSection("Tls:CrlPaths").GetChildren().Any() && File.Exists(crl))
+            {
+                overrides["Gateway:Tls:CrlPaths:0"] = crl;
+            }
             output.WriteLine($"Development mode: certificates and organisation registry from {certificates}");
         }
         if (settings.Database is not null || (dev && configured["Storage:ConnectionString"] is null or "Data Source=exchange-gateway.db"))
