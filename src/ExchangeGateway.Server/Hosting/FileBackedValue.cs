@@ -9,7 +9,8 @@ namespace ExchangeGateway.Server.Hosting;
 /// a later load that fails keeps the last good value and logs a warning, so a half-written or wrong
 /// file never takes the gateway down. Changes are seen by comparing each file's resolved target,
 /// length and last write time (symbolic links are followed, as a Kubernetes secret mount swaps them),
-/// which <see cref="FileReloader"/> does every <c>Gateway:FileReloadInterval</c>.</summary>
+/// and the content of files written in the last seconds, which <see cref="FileReloader"/> does every
+/// <c>Gateway:FileReloadInterval</c>.</summary>
 internal sealed partial class FileBackedValue<T> : IReloadable
     where T : class
 {
@@ -45,7 +46,7 @@ internal sealed partial class FileBackedValue<T> : IReloadable
         lock (_gate)
         {
             var stamps = Stamp(_paths);
-            if (stamps.AsSpan().SequenceEqual(_stamps))
+            if (Unchanged(_stamps, stamps))
             {
                 return false;
             }
@@ -72,8 +73,15 @@ internal sealed partial class FileBackedValue<T> : IReloadable
         or InvalidDataException or CryptographicException or JsonException or FormatException or ArgumentException
         or InvalidOperationException or System.Formats.Asn1.AsnContentException;
 
+    /// <summary>How recent a file's last write time must be for its length and time alone not to prove
+    /// it unchanged: Linux stamps files from a coarse clock (a few milliseconds), so a same-length file
+    /// written again within one tick looks identical. Such a file is compared by content too, as git
+    /// does for "racily clean" files.</summary>
+    private static readonly TimeSpan RacyWindow = TimeSpan.FromSeconds(2);
+
     private static FileStamp[] Stamp(IReadOnlyList<string> paths)
     {
+        var now = DateTime.UtcNow; // file times are wall-clock times, whatever clock the gateway runs on
         var stamps = new FileStamp[paths.Count];
         for (var i = 0; i < paths.Count; i++)
         {
@@ -82,14 +90,49 @@ internal sealed partial class FileBackedValue<T> : IReloadable
             {
                 info = info.ResolveLinkTarget(returnFinalTarget: true) ?? info;
             }
-            stamps[i] = info.Exists
-                ? new FileStamp(info.FullName, info is FileInfo file ? file.Length : -1, info.LastWriteTimeUtc)
-                : new FileStamp(info.FullName, -1, DateTime.MinValue);
+            if (info is not FileInfo { Exists: true } file)
+            {
+                stamps[i] = new FileStamp(info.FullName, -1, DateTime.MinValue, null);
+                continue;
+            }
+            var racy = now - file.LastWriteTimeUtc < RacyWindow;
+            stamps[i] = new FileStamp(file.FullName, file.Length, file.LastWriteTimeUtc, racy ? Hash(file.FullName) : null);
         }
         return stamps;
     }
 
-    private readonly record struct FileStamp(string Target, long Length, DateTime LastWriteUtc);
+    private static bool Unchanged(FileStamp[] before, FileStamp[] now)
+    {
+        for (var i = 0; i < before.Length; i++)
+        {
+            var (old, current) = (before[i], now[i]);
+            if (old.Target != current.Target || old.Length != current.Length || old.LastWriteUtc != current.LastWriteUtc)
+            {
+                return false;
+            }
+            if (old.ContentHash is not null
+                && !old.ContentHash.AsSpan().SequenceEqual(current.ContentHash ?? Hash(current.Target)))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static byte[] Hash(string path)
+    {
+        try
+        {
+            using var stream = File.OpenRead(path);
+            return SHA256.HashData(stream);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return []; // unreadable now: differs from any real hash, so the load is tried and reports why
+        }
+    }
+
+    private readonly record struct FileStamp(string Target, long Length, DateTime LastWriteUtc, byte[]? ContentHash);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Reloaded {Name}: the new files are in effect.")]
     private static partial void LogReloaded(ILogger logger, string name);

@@ -75,8 +75,7 @@ public static class DevCertificateAuthority
                 ClientAuthentication, null, from);
         }
         new OrganisationRegistry(organisations).Save(Path.Combine(directory, RegistryFile));
-        using var signer = ca.CopyWithPrivateKey(caKey);
-        WriteCrl(directory, signer, new CertificateRevocationListBuilder(), 1, from.AddMinutes(5));
+        WriteCrl(directory, ca, new CertificateRevocationListBuilder(), 1, from.AddMinutes(5));
     }
 
     /// <summary>Writes an empty CRL for a set generated before CRLs were part of it.</summary>
