@@ -96,6 +96,7 @@ public static partial class GatewayHosting
         {
             var validator = kestrel.ApplicationServices.GetRequiredService<ClientCertificateValidator>();
             var server = kestrel.ApplicationServices.GetRequiredService<FileBackedValue<ServerCertificate>>();
+            var logger = kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClientCertificateValidator).FullName!);
             kestrel.AddServerHeader = false;
             kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
             kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
@@ -107,7 +108,15 @@ public static partial class GatewayHosting
                 https.ServerCertificate = server.Current.Certificate;
                 https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
                 https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
-                https.ClientCertificateValidation = (client, chain, _) => validator.Validate(client, chain?.ChainPolicy.ExtraStore) is null;
+                https.ClientCertificateValidation = (client, chain, _) =>
+                {
+                    var failure = validator.Validate(client, chain?.ChainPolicy.ExtraStore);
+                    if (failure is not null)
+                    {
+                        LogHandshakeRefused(logger, client.Thumbprint, failure);
+                    }
+                    return failure is null;
+                };
                 https.OnAuthenticate = (_, ssl) =>
                 {
                     var current = server.Current;
@@ -150,6 +159,10 @@ public static partial class GatewayHosting
 
     private static ILogger Logger(IServiceProvider services) =>
         services.GetRequiredService<ILoggerFactory>().CreateLogger("ExchangeGateway.Server.Hosting.FileReloader");
+
+    // The thumbprint identifies the certificate without naming anyone; the reason is the validator's, free of personal data.
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused client certificate {Thumbprint} in the TLS handshake: {Reason}.")]
+    private static partial void LogHandshakeRefused(ILogger logger, string thumbprint, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The CRL of {Issuer} is past its next update ({NextUpdate:u}); it is still applied, but load the CA's newer CRL.")]
     private static partial void LogStaleCrl(ILogger logger, string issuer, DateTimeOffset nextUpdate);

@@ -112,7 +112,8 @@ public static class DevCertificateAuthority
             builder = CertificateRevocationListBuilder.LoadPem(File.ReadAllText(crlPath), out number);
         }
         var at = now ?? DateTimeOffset.UtcNow;
-        builder.AddEntry(certificate, at, X509RevocationReason.KeyCompromise);
+        // No reason code: the tool does not know why; a CRL entry without one means "unspecified".
+        builder.AddEntry(certificate, at);
         WriteCrl(directory, ca, builder, number + 1, at);
         return serial;
     }
