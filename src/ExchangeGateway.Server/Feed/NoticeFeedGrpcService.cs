@@ -60,15 +60,15 @@ internal sealed class NoticeFeedGrpcService(
         // stream is open loses it: the reload ends the stream's work and the call ends with why.
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         RpcException? refusal = null;
-        using var watch = access.Add(context.GetHttpContext().Connection.ClientCertificate!, feed, refused =>
-        {
-            Volatile.Write(ref refusal, refused);
-            stream.Close();
-            Cancel(ending);
-        });
         var token = ending.Token;
         try
         {
+            using var watch = access.Add(context.GetHttpContext().Connection.ClientCertificate!, feed, refused =>
+            {
+                Volatile.Write(ref refusal, refused);
+                stream.Close();
+                Cancel(ending);
+            });
             await responseStream.WriteAsync(new SubscribeResponse
             {
                 Opened = new FeedOpened

@@ -14,6 +14,12 @@ namespace ExchangeGateway.Server.Hosting;
 internal sealed partial class FileBackedValue<T> : IReloadable
     where T : class
 {
+    /// <summary>How recent a file's last write time must be for its length and time alone not to prove
+    /// it unchanged: Linux stamps files from a coarse clock (a few milliseconds), so a same-length file
+    /// written again within one tick looks identical. Such a file is compared by content too, as git
+    /// does for "racily clean" files.</summary>
+    private static readonly TimeSpan RacyWindow = TimeSpan.FromSeconds(2);
+
     private readonly string _name;
     private readonly IReadOnlyList<string> _paths;
     private readonly Func<T> _load;
@@ -72,12 +78,6 @@ internal sealed partial class FileBackedValue<T> : IReloadable
     private static bool IsInvalidFile(Exception exception) => exception is IOException or UnauthorizedAccessException
         or InvalidDataException or CryptographicException or JsonException or FormatException or ArgumentException
         or InvalidOperationException or System.Formats.Asn1.AsnContentException;
-
-    /// <summary>How recent a file's last write time must be for its length and time alone not to prove
-    /// it unchanged: Linux stamps files from a coarse clock (a few milliseconds), so a same-length file
-    /// written again within one tick looks identical. Such a file is compared by content too, as git
-    /// does for "racily clean" files.</summary>
-    private static readonly TimeSpan RacyWindow = TimeSpan.FromSeconds(2);
 
     private static FileStamp[] Stamp(IReadOnlyList<string> paths)
     {
