@@ -53,6 +53,13 @@ internal static class GatewayLauncher
             var auditKey = configured["Audit:KeyPath"] ?? Path.Combine(certificates, DevAuditKeyFile);
             AuditKey.CreateFileIfMissing(auditKey);
             overrides["Gateway:Audit:KeyPath"] = auditKey;
+            // The development CA's CRL, so `exgw certs revoke` can be rehearsed against a running gateway.
+            DevCertificateAuthority.EnsureCrl(certificates);
+            var crl = Path.Combine(certificates, DevCertificateAuthority.CrlFile);
+            if (!configured.GetSection("Tls:CrlPaths").GetChildren().Any() && File.Exists(crl))
+            {
+                overrides["Gateway:Tls:CrlPaths:0"] = crl;
+            }
             output.WriteLine($"Development mode: certificates and organisation registry from {certificates}");
         }
         if (SqliteDatabaseOverride(dev, settings.Database, configured) is { } database)

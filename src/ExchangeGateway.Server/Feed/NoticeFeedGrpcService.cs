@@ -17,6 +17,7 @@ internal sealed class NoticeFeedGrpcService(
     FeedHub hub,
     Acknowledgements acknowledgements,
     GatewayStore store,
+    FeedAccessMonitor access,
     IOptions<GatewayOptions> options,
     IHostApplicationLifetime lifetime) : NoticeFeed.NoticeFeedBase
 {
@@ -56,8 +57,19 @@ internal sealed class NoticeFeedGrpcService(
         // A stopping gateway ends its streams at once instead of holding its shutdown until the host's
         // timeout; subscribers reconnect, and whatever is unacknowledged is delivered again.
         using var stopping = lifetime.ApplicationStopping.Register(stream.Close);
+        // A caller whose certificate is revoked, or whose organisation leaves the registry, while the
+        // stream is open loses it: the reload ends the stream's work and the call ends with why.
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        RpcException? refusal = null;
+        var token = ending.Token;
         try
         {
+            using var watch = access.Add(context.GetHttpContext().Connection.ClientCertificate!, feed, refused =>
+            {
+                Volatile.Write(ref refusal, refused);
+                stream.Close();
+                Cancel(ending);
+            });
             await responseStream.WriteAsync(new SubscribeResponse
             {
                 Opened = new FeedOpened
@@ -67,14 +79,18 @@ internal sealed class NoticeFeedGrpcService(
                     MaxUnacknowledged = (uint)window,
                     UnacknowledgedCount = (ulong)unacknowledged,
                 },
-            }, cancellationToken);
+            }, token);
             var acknowledged = Channel.CreateBounded<long[]>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
-            var writer = WriteAsync(stream, responseStream, cancellationToken);
-            var acking = AcknowledgeAsync(caller, AuditScope.Of(context), feed, dispatcher, stream, acknowledged.Reader, cancellationToken);
-            var reader = ReadAsync(requestStream, acknowledged.Writer, cancellationToken);
+            var writer = WriteAsync(stream, responseStream, token);
+            var acking = AcknowledgeAsync(caller, AuditScope.Of(context), feed, dispatcher, stream, acknowledged.Reader, token);
+            var reader = ReadAsync(requestStream, acknowledged.Writer, token);
             // Whichever ends first ends the call: the client closing its side, the connection dropping,
-            // or a bad message from the client.
+            // a bad message from the client, or the caller losing its right to the feed.
             var finished = await Task.WhenAny(reader, writer, acking);
+            if (Volatile.Read(ref refusal) is { } refused)
+            {
+                throw refused;
+            }
             await finished;
             if (lifetime.ApplicationStopping.IsCancellationRequested)
             {
@@ -86,9 +102,25 @@ internal sealed class NoticeFeedGrpcService(
                 await acking;
             }
         }
+        catch (OperationCanceledException) when (Volatile.Read(ref refusal) is not null)
+        {
+            throw Volatile.Read(ref refusal)!;
+        }
         finally
         {
             dispatcher.Detach(stream);
+        }
+    }
+
+    /// <summary>Cancels from the reloading thread; the call may have ended (and disposed it) meanwhile.</summary>
+    private static void Cancel(CancellationTokenSource source)
+    {
+        try
+        {
+            source.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Net.Security;
 using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using ExchangeGateway.Server.Arrivals;
 using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Chain;
@@ -26,7 +25,7 @@ namespace ExchangeGateway.Server.Hosting;
 
 /// <summary>Puts the gateway into an ASP.NET Core application: <c>exgw serve</c> on Kestrel with
 /// mutual TLS, the tests on TestServer.</summary>
-public static class GatewayHosting
+public static partial class GatewayHosting
 {
     /// <summary>Largest request the gateway reads (a full arrival is a few kilobytes).</summary>
     public const int MaxRequestBytes = 256 * 1024;
@@ -41,15 +40,24 @@ public static class GatewayHosting
         services.AddSingleton(sp => new GatewayDbContextFactory(Options(sp).Storage));
         // Replaceable on disk: whatever checks a code reads MunicipalityTableFile.Current when it checks.
         services.AddSingleton(sp => new MunicipalityTableFile(Options(sp).MunicipalityTablePath, sp.GetRequiredService<ILogger<MunicipalityTableFile>>()));
-        services.AddSingleton(sp => OrganisationRegistry.Load(Options(sp).OrganisationRegistryPath
-            ?? throw new InvalidOperationException("Gateway:OrganisationRegistryPath is not set: the gateway needs to know which OIN belongs to which organisation.")));
-        services.AddSingleton(sp => new ClientCertificateValidator(
-            ClientCertificateValidator.LoadAnchors(Options(sp).Tls.TrustAnchorsPath
-                ?? throw new InvalidOperationException("Gateway:Tls:TrustAnchorsPath is not set: client certificates must chain to configured trust anchors.")),
-            sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new FileBackedValue<OrganisationRegistry>("organisation registry",
+            [RegistryPath(sp)], () => OrganisationRegistry.Load(RegistryPath(sp)), Logger(sp)));
+        services.AddSingleton(sp => new FileBackedValue<TrustMaterial>("trust anchors and CRLs",
+            [AnchorsPath(sp), .. Options(sp).Tls.CrlPaths], () => LoadTrust(sp), Logger(sp)));
+        services.AddSingleton<IReloadable>(sp => sp.GetRequiredService<FileBackedValue<OrganisationRegistry>>());
+        services.AddSingleton<IReloadable>(sp => sp.GetRequiredService<FileBackedValue<TrustMaterial>>());
+        services.AddSingleton(sp =>
+        {
+            var trust = sp.GetRequiredService<FileBackedValue<TrustMaterial>>();
+            return new ClientCertificateValidator(() => trust.Current, sp.GetRequiredService<TimeProvider>());
+        });
         services.AddSingleton<CallerResolver>();
         services.AddSingleton(sp => AuditKey.Load(Options(sp).Audit.KeyPath
             ?? throw new InvalidOperationException("Gateway:Audit:KeyPath is not set: the audit log stores data subjects under a key kept outside the database.")));
+        services.AddSingleton<FeedAccessMonitor>();
+        services.AddSingleton<IReloadObserver>(sp => sp.GetRequiredService<FeedAccessMonitor>());
+        services.AddSingleton<FileReloader>();
+        services.AddHostedService(sp => sp.GetRequiredService<FileReloader>());
         services.AddSingleton<FeedHub>();
         services.AddSingleton<GatewayStore>();
         services.AddSingleton<Acknowledgements>();
@@ -87,29 +95,46 @@ public static class GatewayHosting
     }
 
     /// <summary>Kestrel with HTTP/2 over TLS 1.2+ (forward-secret suites only), a required client
-    /// certificate checked against the configured trust anchors, and keepalive pings so dead peers
-    /// on long-lived streams are noticed.</summary>
+    /// certificate checked against the configured trust anchors and CRLs, and keepalive pings so dead
+    /// peers on long-lived streams are noticed. The server certificate is read from disk again when it
+    /// changes: each new connection presents the one in effect.</summary>
     public static WebApplicationBuilder UseMutualTls(this WebApplicationBuilder builder)
     {
+        builder.Services.AddSingleton(sp => new FileBackedValue<ServerCertificate>("server certificate",
+            [CertificatePath(sp), KeyPath(sp)],
+            () => ServerCertificate.Load(CertificatePath(sp), KeyPath(sp), sp.GetRequiredService<TimeProvider>().GetUtcNow()),
+            Logger(sp)));
+        builder.Services.AddSingleton<IReloadable>(sp => sp.GetRequiredService<FileBackedValue<ServerCertificate>>());
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            var options = Options(kestrel.ApplicationServices);
             var validator = kestrel.ApplicationServices.GetRequiredService<ClientCertificateValidator>();
-            var certificate = X509Certificate2.CreateFromPemFile(
-                options.Tls.CertificatePath ?? throw new InvalidOperationException("Gateway:Tls:CertificatePath is not set."),
-                options.Tls.KeyPath ?? throw new InvalidOperationException("Gateway:Tls:KeyPath is not set."));
+            var server = kestrel.ApplicationServices.GetRequiredService<FileBackedValue<ServerCertificate>>();
+            var logger = kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ClientCertificateValidator).FullName!);
             kestrel.AddServerHeader = false;
             kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
             kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
             kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2);
             kestrel.ConfigureHttpsDefaults(https =>
             {
-                https.ServerCertificate = certificate;
+                // Kestrel requires a certificate up front; OnAuthenticate replaces it per connection
+                // with the one in effect, so a rotated certificate needs no restart.
+                https.ServerCertificate = server.Current.Certificate;
                 https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
                 https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
-                https.ClientCertificateValidation = (client, chain, _) => validator.Validate(client, chain?.ChainPolicy.ExtraStore) is null;
+                https.ClientCertificateValidation = (client, chain, _) =>
+                {
+                    var failure = validator.Validate(client, chain?.ChainPolicy.ExtraStore);
+                    if (failure is not null)
+                    {
+                        LogHandshakeRefused(logger, client.Thumbprint, failure);
+                    }
+                    return failure is null;
+                };
                 https.OnAuthenticate = (_, ssl) =>
                 {
+                    var current = server.Current;
+                    ssl.ServerCertificate = current.Certificate;
+                    ssl.ServerCertificateContext = current.Context;
                     if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
                     {
                         ssl.CipherSuitesPolicy = ForwardSecrecy.Suites;
@@ -119,6 +144,41 @@ public static class GatewayHosting
         });
         return builder;
     }
+
+    private static TrustMaterial LoadTrust(IServiceProvider services)
+    {
+        var options = Options(services);
+        var trust = TrustMaterial.Load(AnchorsPath(services), [.. options.Tls.CrlPaths]);
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        foreach (var crl in trust.RevocationLists.Where(c => c.NextUpdate < now))
+        {
+            // Still applied (what it revokes stays revoked), but the CA has published a newer one.
+            LogStaleCrl(Logger(services), crl.Issuer.Name, crl.NextUpdate!.Value);
+        }
+        return trust;
+    }
+
+    private static string RegistryPath(IServiceProvider services) => Options(services).OrganisationRegistryPath
+        ?? throw new InvalidOperationException("Gateway:OrganisationRegistryPath is not set: the gateway needs to know which OIN belongs to which organisation.");
+
+    private static string AnchorsPath(IServiceProvider services) => Options(services).Tls.TrustAnchorsPath
+        ?? throw new InvalidOperationException("Gateway:Tls:TrustAnchorsPath is not set: client certificates must chain to configured trust anchors.");
+
+    private static string CertificatePath(IServiceProvider services) => Options(services).Tls.CertificatePath
+        ?? throw new InvalidOperationException("Gateway:Tls:CertificatePath is not set.");
+
+    private static string KeyPath(IServiceProvider services) => Options(services).Tls.KeyPath
+        ?? throw new InvalidOperationException("Gateway:Tls:KeyPath is not set.");
+
+    private static ILogger Logger(IServiceProvider services) =>
+        services.GetRequiredService<ILoggerFactory>().CreateLogger("ExchangeGateway.Server.Hosting.FileReloader");
+
+    // The thumbprint identifies the certificate without naming anyone; the reason is the validator's, free of personal data.
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused client certificate {Thumbprint} in the TLS handshake: {Reason}.")]
+    private static partial void LogHandshakeRefused(ILogger logger, string thumbprint, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The CRL of {Issuer} is past its next update ({NextUpdate:u}); it is still applied, but load the CA's newer CRL.")]
+    private static partial void LogStaleCrl(ILogger logger, string issuer, DateTimeOffset nextUpdate);
 
     private static GatewayOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<GatewayOptions>>().Value;
 

@@ -45,8 +45,12 @@ public sealed class GatewayOptions
     /// successor. Also done once at start-up.</summary>
     public TimeSpan MunicipalityTableCheckInterval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>The organisation registry (OIN to organisation), JSON.</summary>
+    /// <summary>The organisation registry (OIN to organisation), JSON. Reloaded when it changes.</summary>
     public string? OrganisationRegistryPath { get; set; }
+
+    /// <summary>How often the server certificate, trust anchors, CRLs and organisation registry are
+    /// looked at for changes on disk; a change takes effect within this time, without a restart.</summary>
+    public TimeSpan FileReloadInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     public TlsOptions Tls { get; set; } = new();
 
@@ -59,7 +63,7 @@ public sealed class GatewayOptions
     public RetentionOptions Retention { get; set; } = new();
 }
 
-/// <summary>Mutual TLS material, as PEM files.</summary>
+/// <summary>Mutual TLS material, as PEM (and DER for CRLs) files. Each is reloaded when it changes.</summary>
 public sealed class TlsOptions
 {
     /// <summary>The server's certificate (PEM), with intermediates after it where there are any.</summary>
@@ -71,6 +75,10 @@ public sealed class TlsOptions
     /// <summary>The CA certificates (PEM, one or more) that client certificates must chain to. The
     /// machine's trust store is never used.</summary>
     public string? TrustAnchorsPath { get; set; }
+
+    /// <summary>Certificate revocation lists (PEM or DER), each signed by one of the trust anchors. A
+    /// client certificate whose serial is on the CRL of its issuer is refused. None by default.</summary>
+    public IList<string> CrlPaths { get; } = [];
 }
 
 /// <summary>The chain's rules (configuration section <c>Gateway:Rules</c>). Days are calendar days in

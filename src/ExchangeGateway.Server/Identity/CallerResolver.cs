@@ -1,23 +1,30 @@
+using System.Security.Cryptography.X509Certificates;
 using ExchangeGateway.Server.Errors;
+using ExchangeGateway.Server.Hosting;
+using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
 namespace ExchangeGateway.Server.Identity;
 
-/// <summary>Turns the client certificate of a connection into the calling organisation.</summary>
+/// <summary>Turns the client certificate of a connection into the calling organisation. Reads the
+/// current registry on every call, so a reloaded registry applies to the next call.</summary>
 internal sealed partial class CallerResolver(
     ClientCertificateValidator validator,
-    OrganisationRegistry registry,
+    FileBackedValue<OrganisationRegistry> registry,
     ILogger<CallerResolver> logger)
 {
-    public Caller Resolve(HttpContext http)
+    public Caller Resolve(HttpContext http) => Resolve(http.Connection.ClientCertificate, null);
+
+    /// <summary>The caller presenting <paramref name="certificate"/>, or an RpcException saying why it
+    /// is refused (UNAUTHENTICATED for the certificate, PERMISSION_DENIED for an unknown OIN).</summary>
+    public Caller Resolve(X509Certificate2? certificate, X509Certificate2Collection? intermediates)
     {
-        var certificate = http.Connection.ClientCertificate;
         if (certificate is null)
         {
             throw GatewayErrors.Unauthenticated("CLIENT_CERTIFICATE_REQUIRED", "A client certificate is required (mutual TLS).");
         }
-        if (validator.Validate(certificate) is { } failure)
+        if (validator.Validate(certificate, intermediates) is { } failure)
         {
             LogRefused(logger, certificate.Thumbprint, failure);
             throw GatewayErrors.Unauthenticated("CLIENT_CERTIFICATE_REFUSED", "The client certificate is not accepted: " + failure + ".");
@@ -28,15 +35,35 @@ internal sealed partial class CallerResolver(
             LogRefused(logger, certificate.Thumbprint, "no OIN in subject serialNumber");
             throw GatewayErrors.Unauthenticated("OIN_MISSING", "The client certificate carries no OIN in its subject serialNumber.");
         }
-        var organisation = registry.FindByOin(oin);
+        var organisation = registry.Current.FindByOin(oin);
         if (organisation is null)
         {
-            LogRefused(logger, certificate.Thumbprint, "OIN not in the organisation registry");
+            LogRefusedOin(logger, certificate.Thumbprint, oin);
             throw GatewayErrors.PermissionDenied("UNKNOWN_OIN", $"OIN {oin} is not registered with the gateway.");
         }
         return new Caller(organisation, oin);
     }
 
+    /// <summary>Whether the holder of an open stream on <paramref name="feed"/> may still hold it:
+    /// null if so, else the error to end the stream with.</summary>
+    public RpcException? Recheck(X509Certificate2 certificate, X509Certificate2Collection? intermediates, string feed)
+    {
+        try
+        {
+            var caller = Resolve(certificate, intermediates);
+            return caller.Organisation.Feeds.Contains(feed, StringComparer.Ordinal)
+                ? null
+                : GatewayErrors.PermissionDenied("NOT_YOUR_FEED", "Your organisation no longer serves this feed.");
+        }
+        catch (RpcException refused)
+        {
+            return refused;
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused client certificate {Thumbprint}: {Reason}.")]
     private static partial void LogRefused(ILogger logger, string thumbprint, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused client certificate {Thumbprint}: OIN {Oin} is not in the organisation registry.")]
+    private static partial void LogRefusedOin(ILogger logger, string thumbprint, string oin);
 }

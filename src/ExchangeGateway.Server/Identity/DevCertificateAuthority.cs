@@ -13,6 +13,10 @@ public static class DevCertificateAuthority
     public const string CaFile = "ca.crt";
     public const string ServerName = "server";
     public const string RegistryFile = "organisations.json";
+    public const string CrlFile = "ca.crl";
+
+    /// <summary>How long a CRL written here is current; a development CRL is re-signed on every revocation anyway.</summary>
+    private static readonly TimeSpan CrlValidity = TimeSpan.FromDays(365);
 
     private const string ServerAuthentication = "1.3.6.1.5.5.7.3.1";
     private const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
@@ -71,6 +75,65 @@ public static class DevCertificateAuthority
                 ClientAuthentication, null, from);
         }
         new OrganisationRegistry(organisations).Save(Path.Combine(directory, RegistryFile));
+        WriteCrl(directory, ca, new CertificateRevocationListBuilder(), 1, from.AddMinutes(5));
+    }
+
+    /// <summary>Writes an empty CRL for a set generated before CRLs were part of it.</summary>
+    public static void EnsureCrl(string directory)
+    {
+        if (!File.Exists(Path.Combine(directory, CrlFile)) && File.Exists(Path.Combine(directory, "ca.key")))
+        {
+            using var ca = LoadCa(directory);
+            WriteCrl(directory, ca, new CertificateRevocationListBuilder(), 1, DateTimeOffset.UtcNow);
+        }
+    }
+
+    /// <summary>Adds the certificate in <paramref name="certificatePath"/> to the CA's CRL and signs it
+    /// anew (the CRL number goes up). Returns the serial number, or null if it was already revoked.
+    /// The CRL is replaced by a rename, so a gateway reloading it never reads half a file.</summary>
+    public static string? Revoke(string directory, string certificatePath, DateTimeOffset? now = null)
+    {
+        using var ca = LoadCa(directory);
+        using var certificate = X509Certificate2.CreateFromPem(File.ReadAllText(certificatePath));
+        if (!certificate.IssuerName.RawData.AsSpan().SequenceEqual(ca.SubjectName.RawData))
+        {
+            throw new InvalidOperationException($"{certificatePath} was not issued by the development CA in {directory}.");
+        }
+        var crlPath = Path.Combine(directory, CrlFile);
+        var serial = CertificateRevocationList.SerialKey(certificate.SerialNumberBytes.Span);
+        var builder = new CertificateRevocationListBuilder();
+        var number = System.Numerics.BigInteger.Zero;
+        if (File.Exists(crlPath))
+        {
+            if (CertificateRevocationList.Load(crlPath).RevokedSerials.Contains(serial))
+            {
+                return null;
+            }
+            builder = CertificateRevocationListBuilder.LoadPem(File.ReadAllText(crlPath), out number);
+        }
+        var at = now ?? DateTimeOffset.UtcNow;
+        // No reason code: the tool does not know why; a CRL entry without one means "unspecified".
+        builder.AddEntry(certificate, at);
+        WriteCrl(directory, ca, builder, number + 1, at);
+        return serial;
+    }
+
+    /// <summary>Issues a client certificate (EKU clientAuth) for a new organisation with
+    /// <paramref name="oin"/> in the subject's serialNumber, written as <c>&lt;id&gt;.crt/.key</c>.</summary>
+    public static void IssueClient(string directory, string id, string name, string oin, DateTimeOffset? now = null)
+    {
+        using var ca = LoadCa(directory);
+        Issue(directory, id, ca, CertificateIdentity.Subject(id, name, oin), ClientAuthentication, null, (now ?? DateTimeOffset.UtcNow).AddMinutes(-5));
+    }
+
+    private static void WriteCrl(string directory, X509Certificate2 ca, CertificateRevocationListBuilder builder,
+        System.Numerics.BigInteger number, DateTimeOffset thisUpdate)
+    {
+        var crl = builder.Build(ca, number, thisUpdate.Add(CrlValidity), HashAlgorithmName.SHA256, thisUpdate: thisUpdate);
+        var path = Path.Combine(directory, CrlFile);
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, PemEncoding.WriteString("X509 CRL", crl));
+        File.Move(temporary, path, overwrite: true);
     }
 
     /// <summary>Issues a certificate signed by <paramref name="ca"/> and writes it with its key.</summary>

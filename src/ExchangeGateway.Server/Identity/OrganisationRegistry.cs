@@ -100,13 +100,21 @@ public sealed class OrganisationRegistry
             o.Oins ?? [], o.MunicipalityCodes ?? [])));
     }
 
+    /// <summary>Writes the registry; through a temporary file and a rename, so a gateway reloading it
+    /// never reads half of it.</summary>
     public void Save(string path)
     {
-        var file = new RegistryFile(
-            [.. Organisations.Select(o => new RegistryEntry(o.Id, o.Name, o.Role, [.. o.Oins],
-                o.MunicipalityCodes.Count > 0 ? [.. o.MunicipalityCodes] : null))]);
-        File.WriteAllText(path, JsonSerializer.Serialize(file, WriteOptions));
+        var file = new RegistryFile([.. Organisations.Select(Entry)]);
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, JsonSerializer.Serialize(file, WriteOptions));
+        File.Move(temporary, path, overwrite: true);
     }
+
+    /// <summary>One organisation as it appears in the registry file's "organisations" list.</summary>
+    public static string EntryJson(Organisation organisation) => JsonSerializer.Serialize(Entry(organisation), WriteOptions);
+
+    private static RegistryEntry Entry(Organisation o) => new(o.Id, o.Name, o.Role, [.. o.Oins],
+        o.MunicipalityCodes.Count > 0 ? [.. o.MunicipalityCodes] : null);
 
     private sealed record RegistryFile(List<RegistryEntry>? Organisations);
 

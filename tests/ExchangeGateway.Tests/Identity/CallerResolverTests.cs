@@ -91,6 +91,19 @@ public sealed class CallerResolverTests(GatewayHostFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task AnyCall_ExpiredCertificateWithRegisteredOin_IsUnauthenticated()
+    {
+        // Valid for its first second only, within the development CA's validity (which began minutes ago).
+        using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(TestPki.CaPath));
+        var from = new DateTimeOffset(ca.NotBefore.ToUniversalTime());
+        using var certificate = Issue(CertificateIdentity.Subject("coa", "COA", DevCertificateAuthority.TestOin(1)), from, from.AddSeconds(1));
+
+        var error = await ListAsync(certificate, StatusCode.Unauthenticated, "CLIENT_CERTIFICATE_REFUSED");
+
+        Assert.Contains("expired", error.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnyCall_ServerCertificate_IsUnauthenticatedBecauseItIsNotForClients()
     {
         using var certificate = X509Certificate2.CreateFromPemFile(TestPki.CertificatePath(DevCertificateAuthority.ServerName), TestPki.KeyPath(DevCertificateAuthority.ServerName));

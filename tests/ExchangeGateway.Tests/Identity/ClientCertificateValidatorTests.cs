@@ -241,6 +241,90 @@ public sealed class ClientCertificateValidatorTests : IDisposable
         }
     }
 
+    /// <summary>A validator over the dev CA with the CRLs given (DER), at a moment the dev PKI is valid.</summary>
+    private static ClientCertificateValidator WithCrls(X509Certificate2Collection anchors, params byte[][] crls) =>
+        new(Fixed(new TrustMaterial(anchors, [.. crls.Select(CertificateRevocationList.Parse)])), TimeProvider.System);
+
+    private static Func<TrustMaterial> Fixed(TrustMaterial trust) => () => trust;
+
+    [Fact]
+    public void Validate_CertificateOnItsIssuersCrl_IsRefusedAsRevoked()
+    {
+        using var ca = DevCertificateAuthority.LoadCa(TestPki.Directory);
+        using var utrecht = TestPki.Client("gemeente-utrecht");
+
+        var failure = WithCrls(Anchors, TestCrls.Build(ca, utrecht)).Validate(utrecht);
+
+        Assert.Equal("certificate is revoked", failure);
+    }
+
+    [Fact]
+    public void Validate_OtherCertificateOfTheSameCa_IsStillAccepted()
+    {
+        using var ca = DevCertificateAuthority.LoadCa(TestPki.Directory);
+        using var utrecht = TestPki.Client("gemeente-utrecht");
+        using var coa = TestPki.Client("coa");
+
+        Assert.Null(WithCrls(Anchors, TestCrls.Build(ca, utrecht)).Validate(coa));
+    }
+
+    [Fact]
+    public void Validate_SerialOnAnotherIssuersCrl_IsAccepted()
+    {
+        // Revocation is per issuer: a CA listing the serial of a certificate it did not issue revokes nothing.
+        using var root = DevCertificateAuthority.LoadCa(TestPki.Directory);
+        using var issuing = TestCrls.Ca("CN=ExchangeGateway Test Issuing CA, C=NL", root);
+        using var coa = TestPki.Client("coa");
+        var anchors = Anchors;
+        anchors.Add(X509CertificateLoader.LoadCertificate(issuing.RawData));
+
+        Assert.Null(WithCrls(anchors, TestCrls.Build(issuing, coa)).Validate(coa));
+        Assert.Equal("certificate is revoked", WithCrls(anchors, TestCrls.Build(root, coa)).Validate(coa));
+    }
+
+    [Fact]
+    public void Validate_LeafOfRevokedIntermediate_IsRefused()
+    {
+        var from = CaNotBefore();
+        var (intermediate, leaf) = IssueUnderIntermediate(from);
+        using (intermediate)
+        using (leaf)
+        {
+            using var root = DevCertificateAuthority.LoadCa(TestPki.Directory);
+            var validator = new ClientCertificateValidator(Fixed(new TrustMaterial(Anchors, [CertificateRevocationList.Parse(TestCrls.Build(root, intermediate))])),
+                new FakeTimeProvider(from.AddHours(1)));
+
+            Assert.Equal("an issuing CA certificate in its chain is revoked", validator.Validate(leaf, [intermediate]));
+        }
+    }
+
+    [Fact]
+    public void Validate_TrustReplacedAfterAcceptance_NextCheckUsesNewCrlDespiteCachedVerdict()
+    {
+        using var ca = DevCertificateAuthority.LoadCa(TestPki.Directory);
+        using var utrecht = TestPki.Client("gemeente-utrecht");
+        var trust = new TrustMaterial(Anchors, []);
+        var validator = new ClientCertificateValidator(() => trust, During(utrecht));
+        Assert.Null(validator.Validate(utrecht));
+
+        trust = new TrustMaterial(Anchors, [CertificateRevocationList.Parse(TestCrls.Build(ca, utrecht))]);
+
+        Assert.Equal("certificate is revoked", validator.Validate(utrecht));
+    }
+
+    [Fact]
+    public void Validate_AnchorsReplacedByAnotherCa_ClientsOfTheOldCaRefusedAtOnce()
+    {
+        using var coa = TestPki.Client("coa");
+        var trust = new TrustMaterial(Anchors, []);
+        var validator = new ClientCertificateValidator(() => trust, During(coa));
+        Assert.Null(validator.Validate(coa));
+
+        trust = new TrustMaterial(ClientCertificateValidator.LoadAnchors(Path.Combine(TestPki.ForeignDirectory, DevCertificateAuthority.CaFile)), []);
+
+        Assert.StartsWith("certificate chain is not trusted", validator.Validate(coa), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void LoadAnchors_FileWithoutCertificate_Throws()
     {
