@@ -113,7 +113,7 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
                 {
                     ArrivalAmended = new ArrivalAmended { ArrivalId = arrival.Id, Details = details, Version = arrival.Version },
                 });
-                write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { TravellersAnnounced = IndView(arrival, details) });
+                write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { TravellersAnnounced = ArrivalMoves.IndView(arrival, details) });
                 await UpdateConsentAsync(write, arrival, household, moved: false);
                 FlagIfLate(write, arrival);
             }
@@ -274,18 +274,9 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
         });
         if (consent == ConsentStatus.Requested)
         {
-            write.Outbox.Add(municipality, arrival.Id, new Notice
-            {
-                ConsentRequested = new ConsentRequested
-                {
-                    ArrivalId = arrival.Id,
-                    MunicipalityCode = details.MunicipalityCode,
-                    HouseholdSize = arrival.ConsentHouseholdSize,
-                    DecideBy = ArrivalMapping.ToDate(arrival.ConsentDecideBy),
-                },
-            });
+            write.Outbox.Add(municipality, arrival.Id, ArrivalMoves.ConsentRequest(arrival));
         }
-        write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { TravellersAnnounced = IndView(arrival, details) });
+        write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { TravellersAnnounced = ArrivalMoves.IndView(arrival, details) });
         FlagIfLate(write, arrival);
     }
 
@@ -348,16 +339,7 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
                 await RequestConsentAsync(write, arrival);
                 if (!moved)
                 {
-                    write.Outbox.Add(FeedNames.Municipality(arrival.MunicipalityCode), arrival.Id, new Notice
-                    {
-                        ConsentRequested = new ConsentRequested
-                        {
-                            ArrivalId = arrival.Id,
-                            MunicipalityCode = arrival.MunicipalityCode,
-                            HouseholdSize = arrival.ConsentHouseholdSize,
-                            DecideBy = ArrivalMapping.ToDate(arrival.ConsentDecideBy),
-                        },
-                    });
+                    write.Outbox.Add(FeedNames.Municipality(arrival.MunicipalityCode), arrival.Id, ArrivalMoves.ConsentRequest(arrival));
                 }
             }
             return;
@@ -383,20 +365,6 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
                 $"Cannot {action}: this household of {arrival.ConsentHouseholdSize} needs the consent of municipality {arrival.MunicipalityCode}, " +
                 $"which has not decided yet (due by {arrival.ConsentDecideBy:yyyy-MM-dd}). The travellers may not leave before it consents.");
         }
-    }
-
-    /// <summary>What the IND needs of an announcement: who is expected where and when, no more.</summary>
-    private static TravellersAnnounced IndView(ArrivalEntity arrival, ArrivalDetails details)
-    {
-        var view = new TravellersAnnounced
-        {
-            ArrivalId = arrival.Id,
-            MunicipalityCode = details.MunicipalityCode,
-            Kind = details.Kind,
-            ExpectedArrivalDate = details.ExpectedArrivalDate,
-        };
-        view.VNumbers.AddRange(details.Travellers.Select(t => t.VNumber));
-        return view;
     }
 
     /// <summary>Keeps the status of travellers who stay (matched by V-number), adds new ones and

@@ -50,16 +50,7 @@ internal static class ArrivalMoves
         });
         if (state == ArrivalState.AwaitingConsent)
         {
-            write.Outbox.Add(feed, arrival.Id, new Notice
-            {
-                ConsentRequested = new ConsentRequested
-                {
-                    ArrivalId = arrival.Id,
-                    MunicipalityCode = to,
-                    HouseholdSize = arrival.ConsentHouseholdSize,
-                    DecideBy = ArrivalMapping.ToDate(arrival.ConsentDecideBy),
-                },
-            });
+            write.Outbox.Add(feed, arrival.Id, ConsentRequest(arrival));
         }
         if (state is ArrivalState.Departed or ArrivalState.Arrived && arrival.DepartedAt is { } departedAt)
         {
@@ -78,8 +69,20 @@ internal static class ArrivalMoves
         write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { TravellersAnnounced = IndView(arrival, details) });
     }
 
+    /// <summary>The consent request to the arrival's (current) municipality.</summary>
+    public static Notice ConsentRequest(ArrivalEntity arrival) => new()
+    {
+        ConsentRequested = new ConsentRequested
+        {
+            ArrivalId = arrival.Id,
+            MunicipalityCode = arrival.MunicipalityCode,
+            HouseholdSize = arrival.ConsentHouseholdSize,
+            DecideBy = ArrivalMapping.ToDate(arrival.ConsentDecideBy),
+        },
+    };
+
     /// <summary>What the IND needs of an announcement: who is expected where and when, no more.</summary>
-    private static TravellersAnnounced IndView(ArrivalEntity arrival, ArrivalDetails details)
+    public static TravellersAnnounced IndView(ArrivalEntity arrival, ArrivalDetails details)
     {
         var view = new TravellersAnnounced
         {
