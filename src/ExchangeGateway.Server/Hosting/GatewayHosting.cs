@@ -7,6 +7,7 @@ using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Gateway;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Ind;
+using ExchangeGateway.Server.Limits;
 using ExchangeGateway.Server.Municipalities;
 using ExchangeGateway.Server.Rules;
 using ExchangeGateway.Server.Storage;
@@ -56,14 +57,17 @@ public static class GatewayHosting
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<CallerInterceptor>();
+            grpc.Interceptors.Add<LimitsInterceptor>();
             grpc.MaxReceiveMessageSize = MaxRequestBytes;
             grpc.EnableDetailedErrors = false;
         });
+        services.AddGatewayLimits();
         return builder;
     }
 
     public static WebApplication MapExchangeGateway(this WebApplication app)
     {
+        app.UseMiddleware<CallDeadlineMiddleware>();
         app.MapGrpcService<ArrivalGrpcService>();
         app.MapGrpcService<MunicipalityGrpcService>();
         app.MapGrpcService<IndGrpcService>();
@@ -87,6 +91,7 @@ public static class GatewayHosting
             kestrel.AddServerHeader = false;
             kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
             kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
+            KestrelLimits.Apply(kestrel.Limits, options.Limits);
             kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2);
             kestrel.ConfigureHttpsDefaults(https =>
             {

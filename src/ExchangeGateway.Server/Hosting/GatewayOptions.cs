@@ -1,3 +1,4 @@
+using ExchangeGateway.Server.Limits;
 using ExchangeGateway.Server.Storage;
 
 namespace ExchangeGateway.Server.Hosting;
@@ -47,6 +48,8 @@ public sealed class GatewayOptions
     public ChainRulesOptions Rules { get; set; } = new();
 
     public StorageOptions Storage { get; set; } = new();
+
+    public LimitsOptions Limits { get; set; } = new();
 }
 
 /// <summary>Mutual TLS material, as PEM files.</summary>

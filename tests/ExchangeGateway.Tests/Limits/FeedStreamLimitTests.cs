@@ -1,0 +1,68 @@
+using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Limits;
+using ExchangeGateway.Tests.Fixtures;
+using Google.Rpc;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ExchangeGateway.Tests.Limits;
+
+/// <summary>The cap on feed streams one organisation may hold open.</summary>
+public sealed class FeedStreamLimitTests
+{
+    [Fact]
+    public async Task Subscribe_OverStreamsPerOrganisation_ResourceExhaustedWithQuotaFailure()
+    {
+        await using var host = await GatewayHost.StartAsync(configure: o => o.Limits.MaxFeedStreamsPerOrganisation = 2);
+        await using var first = await FeedReader.OpenAsync(host.Feed("gemeente-amsterdam"));
+        await using var second = await FeedReader.OpenAsync(host.Feed("gemeente-amsterdam"));
+
+        var refused = await RpcAssert.ReasonAsync(StatusCode.ResourceExhausted, "TOO_MANY_FEED_STREAMS",
+            () => FeedReader.OpenAsync(host.Feed("gemeente-amsterdam")));
+
+        var quota = Assert.Single(refused.GetRpcStatus()!.GetDetail<QuotaFailure>()!.Violations);
+        Assert.Equal("organisation:gemeente-amsterdam", quota.Subject);
+        Assert.Contains("already holds 2 notice feed streams", refused.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Subscribe_OtherOrganisationAtItsLimit_IsServed()
+    {
+        await using var host = await GatewayHost.StartAsync(configure: o => o.Limits.MaxFeedStreamsPerOrganisation = 1);
+        await using var amsterdam = await FeedReader.OpenAsync(host.Feed("gemeente-amsterdam"));
+        await RpcAssert.ThrowsAsync(StatusCode.ResourceExhausted, () => FeedReader.OpenAsync(host.Feed("gemeente-amsterdam")));
+
+        await using var utrecht = await FeedReader.OpenAsync(host.Feed("gemeente-utrecht"));
+        await using var coa = await FeedReader.OpenAsync(host.Feed("coa"));
+
+        Assert.Equal("municipality:0344", utrecht.Opened.Feed);
+    }
+
+    [Fact]
+    public async Task Subscribe_AfterAStreamCloses_IsServedAgain()
+    {
+        await using var host = await GatewayHost.StartAsync(configure: o => o.Limits.MaxFeedStreamsPerOrganisation = 1);
+        var slots = host.Services.GetRequiredService<FeedStreamSlots>();
+        var first = await FeedReader.OpenAsync(host.Feed("gemeente-amsterdam"));
+        await RpcAssert.ThrowsAsync(StatusCode.ResourceExhausted, () => FeedReader.OpenAsync(host.Feed("gemeente-amsterdam")));
+
+        await first.DisposeAsync();
+        await Eventually.TrueAsync(() => Task.FromResult(slots.OpenCount("gemeente-amsterdam") == 0), "the closed stream's slot is released");
+
+        await using var again = await FeedReader.OpenAsync(host.Feed("gemeente-amsterdam"));
+        Assert.Equal(1, slots.OpenCount("gemeente-amsterdam"));
+    }
+
+    [Fact]
+    public async Task Subscribe_RefusedOpen_TakesNoSlot()
+    {
+        await using var host = await GatewayHost.StartAsync(configure: o => o.Limits.MaxFeedStreamsPerOrganisation = 1);
+        var slots = host.Services.GetRequiredService<FeedStreamSlots>();
+        await using var first = await FeedReader.OpenAsync(host.Feed("gemeente-amsterdam"));
+        for (var i = 0; i < 5; i++)
+        {
+            await RpcAssert.ThrowsAsync(StatusCode.ResourceExhausted, () => FeedReader.OpenAsync(host.Feed("gemeente-amsterdam")));
+        }
+        Assert.Equal(1, slots.OpenCount("gemeente-amsterdam"));
+    }
+}
