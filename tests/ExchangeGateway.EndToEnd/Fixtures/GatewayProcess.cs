@@ -29,13 +29,13 @@ public sealed partial class GatewayProcess : IAsyncDisposable
 
     private readonly string[] _storageArguments;
 
-    private GatewayProcess(string certificatesDirectory, string databasePath, string? postgres)
+    private GatewayProcess(string certificatesDirectory, string databasePath, string? postgres, IReadOnlyList<string>? arguments)
     {
         CertificatesDirectory = certificatesDirectory;
         DatabasePath = databasePath;
         _storageArguments = postgres is null
-            ? ["--db", databasePath]
-            : ["--Gateway:Storage:Provider=PostgreSql", "--Gateway:Storage:ConnectionString=" + postgres];
+            ? ["--db", databasePath, .. arguments ?? []]
+            : ["--Gateway:Storage:Provider=PostgreSql", "--Gateway:Storage:ConnectionString=" + postgres, .. arguments ?? []];
     }
 
     /// <summary>Where the development PKI (and organisations.json) lives.</summary>
@@ -57,11 +57,12 @@ public sealed partial class GatewayProcess : IAsyncDisposable
 
     /// <summary>Starts a gateway with the shared test PKI and a fresh SQLite database in its own
     /// directory, or on the PostgreSQL database <paramref name="postgres"/> (a connection string),
-    /// which several gateway processes may share.</summary>
-    public static async Task<GatewayProcess> StartAsync(string? certificatesDirectory = null, string? postgres = null)
+    /// which several gateway processes may share. <paramref name="arguments"/> are further settings
+    /// (--Gateway:Key=value).</summary>
+    public static async Task<GatewayProcess> StartAsync(string? certificatesDirectory = null, string? postgres = null, IReadOnlyList<string>? arguments = null)
     {
         var work = Directory.CreateTempSubdirectory("exgw-e2e-").FullName;
-        var gateway = new GatewayProcess(certificatesDirectory ?? TestPki.Directory, Path.Combine(work, "gateway.db"), postgres);
+        var gateway = new GatewayProcess(certificatesDirectory ?? TestPki.Directory, Path.Combine(work, "gateway.db"), postgres, arguments);
         try
         {
             await gateway.LaunchAsync(FreePort());
