@@ -18,7 +18,7 @@ public sealed class FeedStreamLimitTests
         await using var second = await FeedReader.OpenAsync(host.Feed("gemeente-amsterdam"));
 
         var refused = await RpcAssert.ReasonAsync(StatusCode.ResourceExhausted, "TOO_MANY_FEED_STREAMS",
-            () => FeedReader.OpenAsync(host.Feed("gemeente-amsterdam")));
+            () => RefusedStream.OpenAsync(host.Feed("gemeente-amsterdam")));
 
         var quota = Assert.Single(refused.GetRpcStatus()!.GetDetail<QuotaFailure>()!.Violations);
         Assert.Equal("organisation:gemeente-amsterdam", quota.Subject);
@@ -30,7 +30,7 @@ public sealed class FeedStreamLimitTests
     {
         await using var host = await GatewayHost.StartAsync(configure: o => o.Limits.MaxFeedStreamsPerOrganisation = 1);
         await using var amsterdam = await FeedReader.OpenAsync(host.Feed("gemeente-amsterdam"));
-        await RpcAssert.ThrowsAsync(StatusCode.ResourceExhausted, () => FeedReader.OpenAsync(host.Feed("gemeente-amsterdam")));
+        await RpcAssert.ThrowsAsync(StatusCode.ResourceExhausted, () => RefusedStream.OpenAsync(host.Feed("gemeente-amsterdam")));
 
         await using var utrecht = await FeedReader.OpenAsync(host.Feed("gemeente-utrecht"));
         await using var coa = await FeedReader.OpenAsync(host.Feed("coa"));
@@ -44,7 +44,7 @@ public sealed class FeedStreamLimitTests
         await using var host = await GatewayHost.StartAsync(configure: o => o.Limits.MaxFeedStreamsPerOrganisation = 1);
         var slots = host.Services.GetRequiredService<FeedStreamSlots>();
         var first = await FeedReader.OpenAsync(host.Feed("gemeente-amsterdam"));
-        await RpcAssert.ThrowsAsync(StatusCode.ResourceExhausted, () => FeedReader.OpenAsync(host.Feed("gemeente-amsterdam")));
+        await RpcAssert.ThrowsAsync(StatusCode.ResourceExhausted, () => RefusedStream.OpenAsync(host.Feed("gemeente-amsterdam")));
 
         await first.DisposeAsync();
         await Eventually.TrueAsync(() => Task.FromResult(slots.OpenCount("gemeente-amsterdam") == 0), "the closed stream's slot is released");
@@ -61,7 +61,7 @@ public sealed class FeedStreamLimitTests
         await using var first = await FeedReader.OpenAsync(host.Feed("gemeente-amsterdam"));
         for (var i = 0; i < 5; i++)
         {
-            await RpcAssert.ThrowsAsync(StatusCode.ResourceExhausted, () => FeedReader.OpenAsync(host.Feed("gemeente-amsterdam")));
+            await RpcAssert.ThrowsAsync(StatusCode.ResourceExhausted, () => RefusedStream.OpenAsync(host.Feed("gemeente-amsterdam")));
         }
         Assert.Equal(1, slots.OpenCount("gemeente-amsterdam"));
     }

@@ -112,7 +112,7 @@ public sealed class RateLimitTests
         await using var host = await StartAsync(time, burst: 1);
         await RpcAssert.ThrowsAsync(StatusCode.NotFound, () => Get(host, "gemeente-amsterdam"));
 
-        await RpcAssert.ReasonAsync(StatusCode.ResourceExhausted, "RATE_LIMITED", () => FeedReader.OpenAsync(host.Feed("gemeente-amsterdam")));
+        await RpcAssert.ReasonAsync(StatusCode.ResourceExhausted, "RATE_LIMITED", () => RefusedStream.OpenAsync(host.Feed("gemeente-amsterdam")));
     }
 
     [Fact]
