@@ -231,9 +231,14 @@ public sealed class FuzzTests : IAsyncLifetime
         return path;
     }
 
-    /// <summary>For seeding the corpus (EXGW_FUZZ_SAVE_CORPUS): the first input of each nasty kind per RPC.</summary>
+    /// <summary>For seeding the corpus (EXGW_FUZZ_SAVE_CORPUS): the first input of each nasty kind per
+    /// RPC, up to 64 KiB (the repository keeps them).</summary>
     private static void SaveNasty(string directory, ContractMethod method, FuzzCase input)
     {
+        if (input.Body.Length > 64 * 1024)
+        {
+            return;
+        }
         string[] nasty = ["nested-groups", "invalid-utf8", "nested-unknown-fields", "+=10000", "string[300000]", "string[50000]", "negative-length", "random-bytes"];
         foreach (var kind in nasty.Where(k => input.Kind.Contains(k, StringComparison.Ordinal)))
         {
