@@ -48,7 +48,7 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
             "--urls", "https://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
             // Scenario 6 holds about 30 idle streams per municipal organisation, a capacity test beyond
             // what one BRP system needs (the default allows 16); --server-arg may still override it.
-            "--Gateway:Limits:MaxFeedStreamsPerOrganisation=64"])
+            "--Gateway:Limits:MaxFeedStreamsPerFeed=64"])
         {
             info.ArgumentList.Add(argument);
         }

@@ -31,7 +31,7 @@ internal static class LimitErrors
         new QuotaFailure { Violations = { new QuotaFailure.Types.Violation
         {
             Subject = "organisation:" + organisationId,
-            Description = $"concurrent feed streams ({max}; Gateway:Limits:MaxFeedStreamsPerOrganisation)",
+            Description = $"concurrent feed streams ({max}: Gateway:Limits:MaxFeedStreamsPerFeed for each feed the organisation may open)",
         } } },
         "TOO_MANY_FEED_STREAMS",
         retry: null);

@@ -34,12 +34,13 @@ internal sealed partial class LimitsInterceptor(
     {
         // Opening a stream is one request; the acknowledgements sent on it are not counted.
         EnforceRate(context);
-        var organisation = CallerInterceptor.CallerOf(context).Organisation.Id;
+        var organisation = CallerInterceptor.CallerOf(context).Organisation;
         using var slot = streams.TryEnter(organisation);
         if (slot is null)
         {
-            LogTooManyStreams(logger, organisation, streams.Max);
-            throw LimitErrors.TooManyStreams(organisation, streams.Max);
+            var max = streams.MaxFor(organisation);
+            LogTooManyStreams(logger, organisation.Id, max);
+            throw LimitErrors.TooManyStreams(organisation.Id, max);
         }
         await continuation(requestStream, responseStream, context);
     }

@@ -13,9 +13,10 @@ public sealed class LimitsOptions
     /// <summary>Requests an organisation may make at once above the average (token bucket size).</summary>
     public int RequestBurst { get; set; } = 2000;
 
-    /// <summary>Notice feed streams (NoticeFeed.Subscribe) one organisation may hold open at once,
-    /// over all its feeds and connections. 0 turns the limit off.</summary>
-    public int MaxFeedStreamsPerOrganisation { get; set; } = 16;
+    /// <summary>Notice feed streams (NoticeFeed.Subscribe) an organisation may hold open at once, for
+    /// each feed it may open: COA 16, a municipal organisation serving 6 codes 96, counted over all
+    /// its feeds and connections. 0 turns the limit off.</summary>
+    public int MaxFeedStreamsPerFeed { get; set; } = 16;
 
     /// <summary>Longest a unary call may run on the server: a call whose client set no deadline, or a
     /// later one, gets this one (DEADLINE_EXCEEDED, the handler's cancellation token fires).
