@@ -45,7 +45,10 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "exgw.dll"), "serve", "--dev", "--certs", certificates, "--db", database,
-            "--urls", "https://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning"])
+            "--urls", "https://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
+            // Scenario 6 holds about 30 idle streams per municipal organisation, a capacity test beyond
+            // what one BRP system needs (the default allows 16); --server-arg may still override it.
+            "--Gateway:Limits:MaxFeedStreamsPerFeed=64"])
         {
             info.ArgumentList.Add(argument);
         }

@@ -9,6 +9,7 @@ using ExchangeGateway.Server.Gateway;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Ind;
 using ExchangeGateway.Server.Merges;
+using ExchangeGateway.Server.Limits;
 using ExchangeGateway.Server.Municipalities;
 using ExchangeGateway.Server.Rules;
 using ExchangeGateway.Server.Storage;
@@ -76,15 +77,18 @@ public static partial class GatewayHosting
         services.AddGrpc(grpc =>
         {
             grpc.Interceptors.Add<CallerInterceptor>();
+            grpc.Interceptors.Add<LimitsInterceptor>();
             grpc.Interceptors.Add<AuditInterceptor>();
             grpc.MaxReceiveMessageSize = MaxRequestBytes;
             grpc.EnableDetailedErrors = false;
         });
+        services.AddGatewayLimits();
         return builder;
     }
 
     public static WebApplication MapExchangeGateway(this WebApplication app)
     {
+        app.UseMiddleware<CallDeadlineMiddleware>();
         app.MapGrpcService<ArrivalGrpcService>();
         app.MapGrpcService<MunicipalityGrpcService>();
         app.MapGrpcService<IndGrpcService>();
@@ -113,6 +117,7 @@ public static partial class GatewayHosting
             kestrel.AddServerHeader = false;
             kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
             kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
+            KestrelLimits.Apply(kestrel.Limits, Options(kestrel.ApplicationServices).Limits);
             kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2);
             kestrel.ConfigureHttpsDefaults(https =>
             {

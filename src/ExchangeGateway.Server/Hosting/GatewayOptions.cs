@@ -1,4 +1,5 @@
 using ExchangeGateway.Server.Retention;
+using ExchangeGateway.Server.Limits;
 using ExchangeGateway.Server.Storage;
 
 namespace ExchangeGateway.Server.Hosting;
@@ -61,6 +62,8 @@ public sealed class GatewayOptions
     public StorageOptions Storage { get; set; } = new();
 
     public RetentionOptions Retention { get; set; } = new();
+
+    public LimitsOptions Limits { get; set; } = new();
 }
 
 /// <summary>Mutual TLS material, as PEM (and DER for CRLs) files. Each is reloaded when it changes.</summary>

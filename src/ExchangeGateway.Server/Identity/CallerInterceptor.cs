@@ -25,7 +25,7 @@ internal sealed partial class CallerInterceptor(CallerResolver resolver, ILogger
         {
             return await continuation(request, context);
         }
-        catch (Exception exception) when (exception is not RpcException)
+        catch (Exception exception) when (exception is not RpcException && !context.CancellationToken.IsCancellationRequested)
         {
             throw Unexpected(context, exception);
         }

@@ -13,7 +13,13 @@ public sealed class StorageUnavailableTests
     [Fact]
     public async Task AnnounceArrival_DatabaseLockedPastRetries_IsUnavailableThenSucceedsOnRetryWithSameRequestId()
     {
-        await using var host = await GatewayHost.StartAsync(configure: o => o.Storage.SqliteBusyTimeoutMilliseconds = 20);
+        // Without the 30 s maximum unary call duration: the locked database is only reported after the
+        // storage retries, which take longer than that here (this test is about UNAVAILABLE).
+        await using var host = await GatewayHost.StartAsync(configure: o =>
+        {
+            o.Storage.SqliteBusyTimeoutMilliseconds = 20;
+            o.Limits.MaxUnaryCallDuration = TimeSpan.Zero;
+        });
         var request = new AnnounceArrivalRequest { RequestId = Guid.NewGuid().ToString(), Arrival = TestArrivals.Family() };
 
         await using (var blocker = new SqliteConnection($"Data Source={host.DatabasePath};Pooling=false"))

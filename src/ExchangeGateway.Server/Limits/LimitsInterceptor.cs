@@ -1,0 +1,63 @@
+using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Identity;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Microsoft.Extensions.Logging;
+
+namespace ExchangeGateway.Server.Limits;
+
+/// <summary>Runs inside <see cref="CallerInterceptor"/> (which has resolved the caller and turns
+/// anything unexpected into INTERNAL): the per-organisation rate limit on every call, and the
+/// per-organisation cap on open feed streams. Both refuse with RESOURCE_EXHAUSTED before any work.</summary>
+internal sealed partial class LimitsInterceptor(
+    OrganisationRateLimiter rateLimiter,
+    FeedStreamSlots streams,
+    ILogger<LimitsInterceptor> logger) : Interceptor
+{
+    /// <summary>Ping touches no storage: refusing it would cost the server as much as answering it, so
+    /// limiting it protects nothing (and it is the benchmark's baseline).</summary>
+    private static readonly string Ping = $"/{GatewayService.Descriptor.FullName}/Ping";
+
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        if (!string.Equals(context.Method, Ping, StringComparison.Ordinal))
+        {
+            EnforceRate(context);
+        }
+        return continuation(request, context);
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        // Opening a stream is one request; the acknowledgements sent on it are not counted.
+        EnforceRate(context);
+        var organisation = CallerInterceptor.CallerOf(context).Organisation;
+        using var slot = streams.TryEnter(organisation);
+        if (slot is null)
+        {
+            var max = streams.MaxFor(organisation);
+            LogTooManyStreams(logger, organisation.Id, max);
+            throw LimitErrors.TooManyStreams(organisation.Id, max);
+        }
+        await continuation(requestStream, responseStream, context);
+    }
+
+    private void EnforceRate(ServerCallContext context)
+    {
+        if (!rateLimiter.Enabled)
+        {
+            return;
+        }
+        var organisation = CallerInterceptor.CallerOf(context).Organisation.Id;
+        if (!rateLimiter.TryAcquire(organisation, out var retryAfter))
+        {
+            throw LimitErrors.RateLimited(organisation, rateLimiter.PerSecond, rateLimiter.Burst, retryAfter);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a feed stream of organisation {Organisation}: it holds {Max} open already.")]
+    private static partial void LogTooManyStreams(ILogger logger, string organisation, int max);
+}
