@@ -57,6 +57,11 @@ public sealed class GatewayHost : IAsyncDisposable
             options.OrganisationRegistryPath = TestPki.RegistryPath;
             options.Tls.TrustAnchorsPath = TestPki.CaPath;
             options.Audit.KeyPath = TestPki.AuditKeyPath;
+            // Tests move fake time by days or months; background jobs ticking every few seconds or
+            // every minute would run hundreds of thousands of times. Tests of those jobs set their own.
+            options.FileReloadInterval = TimeSpan.FromHours(1);
+            options.DeadlineSweepInterval = TimeSpan.FromHours(1);
+            options.MunicipalityTableCheckInterval = TimeSpan.FromHours(1);
             options.Storage = new StorageOptions { ConnectionString = $"Data Source={databasePath}" };
             configure?.Invoke(options);
         });
