@@ -153,6 +153,10 @@ public sealed class FuzzTests : IAsyncLifetime
         var announced = await coa.AnnounceArrivalAsync(TestArrivals.Family("0363"));
         var arrived = await coa.AnnounceArrivalAsync(TestArrivals.Family("0363", travellers: 3));
         var cancel = await coa.AnnounceArrivalAsync(TestArrivals.Family("0363"));
+        using (var amsterdam = Gateway.ClientFor("gemeente-amsterdam"))
+        {
+            await amsterdam.DecideConsentAsync(arrived.ArrivalId, ConsentStatus.Granted); // a household of three travels with consent
+        }
         await coa.ReportDepartureAsync(arrived.ArrivalId);
         await coa.ReportTravellersArrivedAsync(arrived.ArrivalId);
         return new FuzzWorld(announced.ArrivalId, arrived.ArrivalId, [.. arrived.Details.Travellers.Select(t => t.VNumber)], cancel.ArrivalId);
