@@ -22,7 +22,23 @@ internal sealed partial class IndGrpcService(GatewayStore store, TimeProvider ti
             join arrival in db.Arrivals.AsNoTracking() on traveller.ArrivalId equals arrival.Id
             where traveller.VNumber == vNumber
             orderby arrival.Id descending
-            select new { traveller, arrival })
+            // Only what the IND's record shows: the arrival's details blob (names, address) is not read.
+            select new
+            {
+                traveller,
+                arrival = new ArrivalEntity
+                {
+                    Id = arrival.Id,
+                    CaseReference = "",
+                    MunicipalityCode = arrival.MunicipalityCode,
+                    AnnouncedBy = "",
+                    Details = Array.Empty<byte>(),
+                    Kind = arrival.Kind,
+                    State = arrival.State,
+                    AnnouncedAt = arrival.AnnouncedAt,
+                    ExpectedArrivalDate = arrival.ExpectedArrivalDate,
+                },
+            })
             .Take(50)
             .ToListAsync(token), context.CancellationToken);
         if (rows.Count == 0)
