@@ -40,6 +40,13 @@ internal sealed partial class CallerInterceptor(CallerResolver resolver, ILogger
         {
             await continuation(requestStream, responseStream, context);
         }
+        catch (RpcException exception) when (exception.StatusCode == StatusCode.Internal
+            && (exception.Status.DebugException is InvalidDataException || exception.Status.Detail.StartsWith("Error reading next message", StringComparison.Ordinal)))
+        {
+            // grpc-dotnet reports a malformed or truncated message on the request stream as INTERNAL;
+            // it is the client's mistake.
+            throw GatewayErrors.InvalidArgument("request", "is not a well-formed message stream");
+        }
         catch (IOException)
         {
             // The client reset the stream (it went away); not the gateway's fault, nothing to log.
