@@ -84,6 +84,32 @@ public sealed class AcknowledgementDeadlineTests
         await Eventually.TrueAsync(() => HasEscalationNoticeAsync(second, FeedNames.Coa, arrivalId, 1), "the restarted gateway escalated the overdue announcement");
     }
 
+    [Fact]
+    public async Task Escalate_NoticeAcknowledgedBetweenTheSweepsReadAndItsClaim_IsNotEscalated()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var host = await GatewayHost.StartAsync(time, configure: options =>
+        {
+            options.AcknowledgementDeadline = Deadline;
+            options.DeadlineSweepInterval = TimeSpan.FromDays(1); // only this test sweeps
+        });
+        var arrival = await host.AnnounceAsync(TestArrivals.Family("0363", time: time));
+        time.Advance(Deadline + TimeSpan.FromMinutes(1));
+        var deadline = host.Services.GetRequiredService<AcknowledgementDeadline>();
+        var due = await deadline.FindDueAsync(CancellationToken.None);
+        Assert.Contains(due, n => n.FeedId == FeedNames.Municipality("0363") && n.Subject == arrival.ArrivalId);
+
+        // Meanwhile the municipality's system acknowledges (through this instance or another one).
+        await using (var reader = await FeedReader.OpenAsync(host.Feed("gemeente-amsterdam")))
+        {
+            await reader.AcknowledgeAsync((await reader.NextNoticeAsync()).Sequence);
+        }
+        await deadline.EscalateAsync(due, CancellationToken.None);
+
+        var escalated = (await host.Arrivals().GetArrivalAsync(new GetArrivalRequest { ArrivalId = arrival.ArrivalId })).Arrival;
+        Assert.DoesNotContain(escalated.Escalations, e => e.Description.Contains("municipality 0363", StringComparison.Ordinal));
+    }
+
     private static async Task<bool> HasEscalationNoticeAsync(GatewayHost host, string feed, string arrivalId, int count)
     {
         await using var db = host.Db();
