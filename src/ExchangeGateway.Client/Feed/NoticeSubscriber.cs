@@ -18,16 +18,19 @@ public sealed class NoticeSubscriber
     private readonly SubscriptionOptions _options;
     private readonly Channel<ulong> _acknowledgements = Channel.CreateUnbounded<ulong>();
     private readonly ConcurrentDictionary<ulong, TaskCompletionSource> _unconfirmed = new();
-    private readonly RecentIds _handedOut;
     private readonly RecentIds _acknowledged;
     private readonly Lock _gate = new();
+
+    // A replay (FromSequence) is asked for on the first connection only; once the gateway has opened
+    // it, reconnections continue with what is unacknowledged.
+    private ulong _replayFrom;
 
     internal NoticeSubscriber(GrpcChannel channel, SubscriptionOptions options)
     {
         _client = new NoticeFeed.NoticeFeedClient(channel);
         _options = options;
-        _handedOut = new RecentIds(options.DuplicateMemory);
         _acknowledged = new RecentIds(options.DuplicateMemory);
+        _replayFrom = options.FromSequence;
     }
 
     /// <summary>The gateway's answer to the latest (re)connection.</summary>
@@ -42,11 +45,17 @@ public sealed class NoticeSubscriber
     /// <summary>Raised on every (re)connection, with the gateway's view of the feed.</summary>
     public event Action<FeedOpened>? Connected;
 
+    /// <summary>The notices of the feed, each handed out once per enumeration. Ending an enumeration (a
+    /// <c>break</c>, or an exception in the loop) ends its stream; notices it had buffered or handed
+    /// out without their acknowledgement are handed out again by the next enumeration.</summary>
     public async IAsyncEnumerable<ReceivedNotice> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var notices = Channel.CreateBounded<ReceivedNotice>((int)Math.Max(1, _options.MaxUnacknowledged));
+        // Belongs to this enumeration, like the buffer: a notice buffered or handed out here but never
+        // acknowledged is not a duplicate for the next one.
+        var handedOut = new RecentIds(_options.DuplicateMemory);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var pump = Task.Run(() => PumpAsync(notices.Writer, stop.Token), CancellationToken.None);
+        var pump = Task.Run(() => PumpAsync(notices.Writer, handedOut, stop.Token), CancellationToken.None);
         try
         {
             await foreach (var notice in notices.Reader.ReadAllAsync(cancellationToken))
@@ -74,18 +83,16 @@ public sealed class NoticeSubscriber
         return confirmation.Task.WaitAsync(cancellationToken);
     }
 
-    private async Task PumpAsync(ChannelWriter<ReceivedNotice> notices, CancellationToken cancellationToken)
+    private async Task PumpAsync(ChannelWriter<ReceivedNotice> notices, RecentIds handedOut, CancellationToken cancellationToken)
     {
         var failures = 0;
-        var fromSequence = _options.FromSequence;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
                 try
                 {
-                    await RunOnceAsync(notices, fromSequence, () => failures = 0, cancellationToken);
-                    fromSequence = 0;
+                    await RunOnceAsync(notices, handedOut, () => failures = 0, cancellationToken);
                 }
                 catch (RpcException e) when (GatewayResilience.IsRetryable(e.StatusCode) || e.StatusCode is StatusCode.Internal or StatusCode.Cancelled or StatusCode.Unknown)
                 {
@@ -117,7 +124,7 @@ public sealed class NoticeSubscriber
         }
     }
 
-    private async Task RunOnceAsync(ChannelWriter<ReceivedNotice> notices, ulong fromSequence, Action connected, CancellationToken cancellationToken)
+    private async Task RunOnceAsync(ChannelWriter<ReceivedNotice> notices, RecentIds handedOut, Action connected, CancellationToken cancellationToken)
     {
         using var call = _client.Subscribe(cancellationToken: cancellationToken);
         await call.RequestStream.WriteAsync(new SubscribeRequest
@@ -125,7 +132,7 @@ public sealed class NoticeSubscriber
             Open = new OpenFeed
             {
                 MunicipalityCode = _options.MunicipalityCode ?? "",
-                FromSequence = fromSequence,
+                FromSequence = Volatile.Read(ref _replayFrom),
                 MaxUnacknowledged = _options.MaxUnacknowledged,
             },
         }, cancellationToken);
@@ -139,6 +146,7 @@ public sealed class NoticeSubscriber
                 switch (response.EventCase)
                 {
                     case SubscribeResponse.EventOneofCase.Opened:
+                        Volatile.Write(ref _replayFrom, 0);
                         Opened = response.Opened;
                         Connections++;
                         connected();
@@ -146,7 +154,7 @@ public sealed class NoticeSubscriber
                         ResendUnconfirmed();
                         break;
                     case SubscribeResponse.EventOneofCase.Notice:
-                        if (Admit(response.Notice) is { } admitted)
+                        if (Admit(response.Notice, handedOut) is { } admitted)
                         {
                             await notices.WriteAsync(admitted, cancellationToken);
                         }
@@ -174,7 +182,7 @@ public sealed class NoticeSubscriber
 
     /// <summary>Null for a duplicate: one handed out already, or one acknowledged already (whose
     /// confirmation was lost; it is acknowledged again).</summary>
-    private ReceivedNotice? Admit(Notice notice)
+    private ReceivedNotice? Admit(Notice notice, RecentIds handedOut)
     {
         lock (_gate)
         {
@@ -185,7 +193,7 @@ public sealed class NoticeSubscriber
                 _acknowledgements.Writer.TryWrite(notice.Sequence);
                 return null;
             }
-            if (!_handedOut.Add(notice.NoticeId))
+            if (!handedOut.Add(notice.NoticeId))
             {
                 DuplicatesFiltered++;
                 return null;
