@@ -73,4 +73,56 @@ public sealed class MultiInstancePostgresTests(PostgresServer postgres, ITestOut
             }
         }
     }
+
+    [Fact]
+    public async Task Subscribe_OneStreamOnEachInstance_NoticeOutstandingOnOneAndTheNextAboutItsArrivalWaitsForItsAcknowledgement()
+    {
+        await postgres.CreateDatabaseAsync("exgw_multi_streams");
+        var database = postgres.ConnectionString("exgw_multi_streams");
+        // No redelivery within the test: whatever a second stream gets, it gets because the notice was
+        // outstanding on two streams at once.
+        string[] arguments = ["--Gateway:RedeliveryTimeout=00:10:00"];
+        await using var first = await GatewayProcess.StartAsync(postgres: database, arguments: arguments);
+        await using var second = await GatewayProcess.StartAsync(postgres: database, arguments: arguments);
+        await using var onFirst = new FeedProbe(first.ClientFor("gemeente-amsterdam"));
+        await using var onSecond = new FeedProbe(second.ClientFor("gemeente-amsterdam"));
+        await onFirst.OpenedAsync();
+        await onSecond.OpenedAsync();
+        using var coa = first.ClientFor("coa");
+        var details = TestArrivals.Family("0363", travellers: 1);
+        var arrival = await coa.AnnounceArrivalAsync(details);
+        details.DestinationAddress.HouseNumber += 1;
+        await coa.AmendArrivalAsync(arrival.ArrivalId, details);
+
+        var holder = await FirstToSeeAsync(ArrivalAnnouncedType, arrival.ArrivalId, onFirst, onSecond);
+        var other = holder == onFirst ? onSecond : onFirst;
+        var announced = await holder.WaitForAsync(ArrivalAnnouncedType, arrival.ArrivalId);
+        // Give the other instance every chance to send it too, or to send the amendment early.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.DoesNotContain(other.Seen, n => n.Subject == arrival.ArrivalId);
+        Assert.Single(holder.Seen, n => n.Subject == arrival.ArrivalId);
+
+        await announced.AcknowledgeAsync();
+        var next = await FirstToSeeAsync(ArrivalAmendedType, arrival.ArrivalId, onFirst, onSecond);
+        await (await next.WaitForAsync(ArrivalAmendedType, arrival.ArrivalId)).AcknowledgeAsync();
+        output.WriteLine($"announcement on {(holder == onFirst ? "first" : "second")} instance, amendment after its acknowledgement");
+    }
+
+    /// <summary>The probe that sees a notice of <paramref name="type"/> about <paramref name="subject"/> first.</summary>
+    private static async Task<FeedProbe> FirstToSeeAsync(string type, string subject, params FeedProbe[] probes)
+    {
+        using var deadline = new CancellationTokenSource(FeedProbe.DefaultTimeout);
+        while (true)
+        {
+            if (probes.FirstOrDefault(p => p.Seen.Any(n => n.Type == type && n.Subject == subject)) is { } probe)
+            {
+                return probe;
+            }
+            Assert.False(deadline.IsCancellationRequested, $"No stream got {type} about {subject}.");
+            await Task.Delay(20, CancellationToken.None);
+        }
+    }
+
+    private const string ArrivalAnnouncedType = "nl.asielketen.aankomst-aangekondigd";
+    private const string ArrivalAmendedType = "nl.asielketen.aankomst-gewijzigd";
 }

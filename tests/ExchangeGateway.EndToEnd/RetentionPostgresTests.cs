@@ -1,5 +1,6 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.EndToEnd.Fixtures;
+using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Retention;
@@ -90,11 +91,13 @@ public sealed class RetentionPostgresTests(PostgresServer postgres) : IClassFixt
         return id;
     }
 
+    private static readonly AuditKey AuditKeyForTests = new(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
     private static GatewayInstance Instance(GatewayDbContextFactory contexts, IOptions<GatewayOptions> options)
     {
         var feeds = new FeedHub(contexts, TimeProvider.System, options, NullLoggerFactory.Instance);
-        var store = new GatewayStore(contexts, feeds, TimeProvider.System, options, NullLogger<GatewayStore>.Instance);
-        return new GatewayInstance(feeds, store, new RetentionSweep(store, contexts, TimeProvider.System, options, NullLogger<RetentionSweep>.Instance));
+        var store = new GatewayStore(contexts, feeds, AuditKeyForTests, TimeProvider.System, options, NullLogger<GatewayStore>.Instance);
+        return new GatewayInstance(feeds, store, new RetentionSweep(store, feeds, contexts, TimeProvider.System, options, NullLogger<RetentionSweep>.Instance));
     }
 
     /// <summary>What one gateway instance brings to a sweep: its own store (write batcher, connections).</summary>

@@ -11,7 +11,7 @@ namespace ExchangeGateway.Server.Audit;
 /// data. Writes record it in their own transaction (see <c>GatewayStore.ExecuteAsync</c>); reads are
 /// recorded here before the answer leaves, so no personal data is handed out without a record (if the
 /// record cannot be written the caller gets UNAVAILABLE, not the data). Failed calls are recorded with
-/// their status. Stream deliveries are recorded per acknowledged batch (see <c>Acknowledgements</c>).
+/// their status. Stream deliveries are recorded per acknowledged batch (see <c>AcknowledgementWriter</c>).
 /// Runs inside <see cref="CallerInterceptor"/>, so the caller is known.</summary>
 internal sealed partial class AuditInterceptor(AuditKey key, GatewayStore store, TimeProvider time, ILogger<AuditInterceptor> logger) : Interceptor
 {

@@ -38,7 +38,7 @@ internal sealed class AuditScope(AuditKey key, Caller caller, string operation, 
     /// <summary>Set once the record is committed together with the call's change.</summary>
     public bool Recorded { get; set; }
 
-    public AuditRecordEntity Record(string outcome, DateTime endedAt, IEnumerable<(SubjectKind Kind, string Identifier)> subjects, DateTime? deliveredAt = null) => new()
+    public AuditRecordEntity Record(string outcome, DateTime endedAt, IEnumerable<(SubjectKind Kind, string Identifier)> subjects) => new()
     {
         TraceId = traceId,
         OperationId = operationId,
@@ -47,9 +47,24 @@ internal sealed class AuditScope(AuditKey key, Caller caller, string operation, 
         CallerOin = caller.Oin,
         OrganisationId = caller.Organisation.Id,
         Outcome = outcome,
-        StartedAt = deliveredAt ?? startedAt,
+        StartedAt = startedAt,
         EndedAt = endedAt,
         Subjects = [.. subjects.Select(s => key.Protect(s.Kind, s.Identifier)).Distinct(StringComparer.Ordinal).Select(s => new AuditSubjectEntity { Subject = s })],
+    };
+
+    /// <summary>The record of a stream's delivery of notices its subscriber just acknowledged; the
+    /// subjects (already keyed) are written beside it.</summary>
+    public AuditRecordEntity Delivery(DateTime at) => new()
+    {
+        TraceId = traceId,
+        OperationId = operationId,
+        Operation = operation,
+        ProcessingActivity = ProcessingActivities.Of(operation),
+        CallerOin = caller.Oin,
+        OrganisationId = caller.Organisation.Id,
+        Outcome = "OK",
+        StartedAt = at,
+        EndedAt = at,
     };
 
     /// <summary>The W3C trace this call belongs to: the server's activity where tracing is on, else the

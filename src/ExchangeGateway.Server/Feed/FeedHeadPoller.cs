@@ -5,14 +5,16 @@ using Microsoft.Extensions.Logging;
 
 namespace ExchangeGateway.Server.Feed;
 
-/// <summary>On a database shared by several gateway instances, looks at the heads of the feeds this
-/// instance delivers every <see cref="StorageOptions.FeedPollInterval"/> and wakes the dispatchers of
-/// feeds that another instance has written to. SQL Server has no notification the gateway relies on,
-/// so there this is how a notice committed elsewhere reaches local subscribers; on PostgreSQL it backs
-/// up LISTEN/NOTIFY. One small indexed read per interval, whatever the number of subscribers.</summary>
+/// <summary>On a database shared by several gateway instances, looks at the heads and revisions of the
+/// feeds this instance has engines for every <see cref="StorageOptions.FeedPollInterval"/>: a head
+/// another instance moved wakes the engine, a revision it raised (an acknowledgement through an
+/// instance that does not deliver the feed, or a redaction) makes the engine read its unacknowledged
+/// notices again. SQL Server has no notification the gateway relies on, so there this is how those
+/// changes arrive; on PostgreSQL it backs up LISTEN/NOTIFY. One small indexed read per interval,
+/// whatever the number of subscribers.</summary>
 internal sealed partial class FeedHeadPoller(GatewayDbContextFactory contexts, FeedHub hub, ILogger<FeedHeadPoller> logger) : BackgroundService
 {
-    private readonly Dictionary<string, long> _heads = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _revisions = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -44,23 +46,24 @@ internal sealed partial class FeedHeadPoller(GatewayDbContextFactory contexts, F
 
     private async Task PollAsync(CancellationToken cancellationToken)
     {
-        var feeds = hub.ActiveFeeds.ToList();
-        if (feeds.Count == 0)
+        var engines = hub.Engines.ToDictionary(e => e.Feed, StringComparer.Ordinal);
+        if (engines.Count == 0)
         {
             return;
         }
+        var feeds = engines.Keys.ToList();
         await using var db = contexts.CreateDbContext();
-        var heads = await db.Feeds.AsNoTracking().Where(f => feeds.Contains(f.Id)).Select(f => new { f.Id, f.HeadSequence }).ToListAsync(cancellationToken);
-        var moved = new List<string>();
-        foreach (var head in heads)
+        var rows = await db.Feeds.AsNoTracking().Where(f => feeds.Contains(f.Id)).Select(f => new { f.Id, f.HeadSequence, f.Revision }).ToListAsync(cancellationToken);
+        foreach (var row in rows)
         {
-            if (!_heads.TryGetValue(head.Id, out var known) || known != head.HeadSequence)
+            var engine = engines[row.Id];
+            engine.HeadMoved(row.HeadSequence);
+            if (_revisions.TryGetValue(row.Id, out var known) && known != row.Revision)
             {
-                _heads[head.Id] = head.HeadSequence;
-                moved.Add(head.Id);
+                _ = engine.ResyncAsync(cancellationToken);
             }
+            _revisions[row.Id] = row.Revision;
         }
-        hub.NotifyCommitted(moved);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Polling feed heads failed; will retry.")]

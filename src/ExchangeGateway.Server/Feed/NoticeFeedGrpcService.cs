@@ -1,10 +1,10 @@
-using System.Threading.Channels;
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Storage;
+using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
@@ -12,18 +12,32 @@ using Microsoft.Extensions.Options;
 
 namespace ExchangeGateway.Server.Feed;
 
-/// <summary>NoticeFeed.Subscribe: one bidirectional stream on the caller's own feed.</summary>
+/// <summary>NoticeFeed.Subscribe: one bidirectional stream on the caller's own feed. Bound by hand
+/// (the same method as the contract's) so the stream writes <see cref="FeedMessage"/>s: notices go out
+/// as the bytes they were stored with.</summary>
+[BindServiceMethod(typeof(NoticeFeedGrpcService), nameof(BindService))]
 internal sealed class NoticeFeedGrpcService(
     FeedHub hub,
-    Acknowledgements acknowledgements,
+    AcknowledgementWriter acknowledgements,
     GatewayStore store,
     FeedAccessMonitor access,
     IOptions<GatewayOptions> options,
-    IHostApplicationLifetime lifetime) : NoticeFeed.NoticeFeedBase
+    IHostApplicationLifetime lifetime)
 {
     private const int MaxSequencesPerAcknowledge = 10_000;
 
-    public override async Task Subscribe(IAsyncStreamReader<SubscribeRequest> requestStream, IServerStreamWriter<SubscribeResponse> responseStream, ServerCallContext context)
+    private static readonly Method<SubscribeRequest, FeedMessage> SubscribeMethod = new(
+        MethodType.DuplexStreaming,
+        NoticeFeed.Descriptor.FullName,
+        "Subscribe",
+        Marshallers.Create(static (SubscribeRequest request) => request.ToByteArray(), SubscribeRequest.Parser.ParseFrom),
+        FeedMessage.Marshaller);
+
+    /// <summary>What grpc-dotnet's binder calls (through <c>StrictRequestParsing</c>) to learn the method.</summary>
+    public static void BindService(ServiceBinderBase binder, NoticeFeedGrpcService? service) =>
+        binder.AddMethod(SubscribeMethod, (DuplexStreamingServerMethod<SubscribeRequest, FeedMessage>?)null);
+
+    public async Task Subscribe(IAsyncStreamReader<SubscribeRequest> requestStream, IServerStreamWriter<FeedMessage> responseStream, ServerCallContext context)
     {
         var caller = CallerInterceptor.CallerOf(context);
         var cancellationToken = context.CancellationToken;
@@ -37,6 +51,10 @@ internal sealed class NoticeFeedGrpcService(
         }
         var open = requestStream.Current.Open;
         var feed = ChooseFeed(caller, open.MunicipalityCode);
+        if (open.FromSequence > (ulong)long.MaxValue)
+        {
+            throw GatewayErrors.InvalidArgument("open.from_sequence", "is out of range");
+        }
         var window = open.MaxUnacknowledged == 0
             ? options.Value.DefaultStreamWindow
             : (int)Math.Min(open.MaxUnacknowledged, (uint)options.Value.MaxStreamWindow);
@@ -47,30 +65,26 @@ internal sealed class NoticeFeedGrpcService(
             var count = await db.Notices.CountAsync(n => n.FeedId == feed && n.AcknowledgedAt == null, token);
             return (head, count);
         }, cancellationToken);
-        if (open.FromSequence > (ulong)long.MaxValue)
-        {
-            throw GatewayErrors.InvalidArgument("open.from_sequence", "is out of range");
-        }
 
-        var dispatcher = hub.Dispatcher(feed);
-        var stream = dispatcher.Attach(window, (long)open.FromSequence);
-        // A stopping gateway ends its streams at once instead of holding its shutdown until the host's
-        // timeout; subscribers reconnect, and whatever is unacknowledged is delivered again.
-        using var stopping = lifetime.ApplicationStopping.Register(stream.Close);
+        var engine = hub.Engine(feed);
         // A caller whose certificate is revoked, or whose organisation leaves the registry, while the
         // stream is open loses it: the reload ends the stream's work and the call ends with why.
         using var ending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // A stopping gateway ends its streams at once instead of holding its shutdown until the host's
+        // timeout; subscribers reconnect, and whatever is unacknowledged is delivered again.
+        using var stopping = lifetime.ApplicationStopping.Register(() => Cancel(ending));
         RpcException? refusal = null;
         var token = ending.Token;
+        FeedSubscription? subscription = null;
+        Task? writer = null;
         try
         {
             using var watch = access.Add(context.GetHttpContext().Connection.ClientCertificate!, feed, refused =>
             {
                 Volatile.Write(ref refusal, refused);
-                stream.Close();
                 Cancel(ending);
             });
-            await responseStream.WriteAsync(new SubscribeResponse
+            await responseStream.WriteAsync(FeedMessage.ForEvent(new SubscribeResponse
             {
                 Opened = new FeedOpened
                 {
@@ -79,40 +93,63 @@ internal sealed class NoticeFeedGrpcService(
                     MaxUnacknowledged = (uint)window,
                     UnacknowledgedCount = (ulong)unacknowledged,
                 },
-            }, token);
-            var acknowledged = Channel.CreateBounded<long[]>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
-            var writer = WriteAsync(stream, responseStream, token);
-            var acking = AcknowledgeAsync(caller, AuditScope.Of(context), feed, dispatcher, stream, acknowledged.Reader, token);
-            var reader = ReadAsync(requestStream, acknowledged.Writer, token);
+            }), token);
+            subscription = engine.Attach(window, (long)open.FromSequence, caller, AuditScope.Of(context));
+            writer = WriteAsync(subscription, responseStream, token);
+            var reader = ReadAsync(subscription, requestStream, token);
             // Whichever ends first ends the call: the client closing its side, the connection dropping,
-            // a bad message from the client, or the caller losing its right to the feed.
-            var finished = await Task.WhenAny(reader, writer, acking);
+            // a bad message from the client, the caller losing its right to the feed, or acknowledgements
+            // that could not be stored.
+            var finished = await Task.WhenAny(reader, writer, subscription.Ended);
             if (Volatile.Read(ref refusal) is { } refused)
             {
                 throw refused;
             }
+            if (finished == subscription.Ended)
+            {
+                throw await subscription.Ended;
+            }
             await finished;
             if (lifetime.ApplicationStopping.IsCancellationRequested)
             {
-                throw GatewayErrors.Unavailable("The gateway is shutting down; reconnect: unacknowledged notices are delivered again.");
+                throw StoppingError();
             }
             if (finished == reader)
             {
-                // The client closed its side: make what it acknowledged durable before ending.
-                await acking;
+                // The client closed its side: make what it acknowledged durable, and confirmed, before ending.
+                await acknowledgements.FlushAsync(subscription);
+                if (subscription.Ended.IsCompleted)
+                {
+                    throw await subscription.Ended;
+                }
+                subscription.Finish();
+                await writer;
             }
         }
         catch (OperationCanceledException) when (Volatile.Read(ref refusal) is not null)
         {
             throw Volatile.Read(ref refusal)!;
         }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw StoppingError();
+        }
         finally
         {
-            dispatcher.Detach(stream);
+            Cancel(ending);
+            // The writer ends with the call; what it ends with was answered above.
+            _ = writer?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            if (subscription is not null)
+            {
+                engine.Detach(subscription);
+            }
         }
     }
 
-    /// <summary>Cancels from the reloading thread; the call may have ended (and disposed it) meanwhile.</summary>
+    private static RpcException StoppingError() =>
+        GatewayErrors.Unavailable("The gateway is shutting down; reconnect: unacknowledged notices are delivered again.");
+
+    /// <summary>Cancels from the reloading or stopping thread; the call may have ended (and disposed it) meanwhile.</summary>
     private static void Cancel(CancellationTokenSource source)
     {
         try
@@ -124,19 +161,7 @@ internal sealed class NoticeFeedGrpcService(
         }
     }
 
-    private static async Task ReadAsync(IAsyncStreamReader<SubscribeRequest> requestStream, ChannelWriter<long[]> acknowledged, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await ReadAcknowledgementsAsync(requestStream, acknowledged, cancellationToken);
-        }
-        finally
-        {
-            acknowledged.TryComplete();
-        }
-    }
-
-    private static async Task ReadAcknowledgementsAsync(IAsyncStreamReader<SubscribeRequest> requestStream, ChannelWriter<long[]> acknowledged, CancellationToken cancellationToken)
+    private async Task ReadAsync(FeedSubscription subscription, IAsyncStreamReader<SubscribeRequest> requestStream, CancellationToken cancellationToken)
     {
         while (await requestStream.MoveNext(cancellationToken))
         {
@@ -158,35 +183,31 @@ internal sealed class NoticeFeedGrpcService(
             {
                 throw GatewayErrors.InvalidArgument("acknowledge.sequences", "sequences start at 1");
             }
-            await acknowledged.WriteAsync([.. sequences.Select(s => (long)s)], cancellationToken);
+            await acknowledgements.SubmitAsync(subscription, sequences.Select(s => (long)s), cancellationToken);
         }
     }
 
-    /// <summary>Makes acknowledgements durable. While one write is being committed, the messages that
-    /// arrive meanwhile are gathered and made durable together in the next, so a subscriber that
-    /// acknowledges notice by notice still costs one commit per round trip, not one per notice.</summary>
-    private async Task AcknowledgeAsync(Caller caller, AuditScope? audit, string feed, FeedDispatcher dispatcher, FeedStream stream,
-        ChannelReader<long[]> acknowledged, CancellationToken cancellationToken)
+    /// <summary>Writes what the stream has next, one message at a time; a notice counts as written (its
+    /// place in memory freed) when the transport has taken it.</summary>
+    private static async Task WriteAsync(FeedSubscription subscription, IServerStreamWriter<FeedMessage> responseStream, CancellationToken cancellationToken)
     {
-        var gathered = new List<long>();
-        while (await acknowledged.WaitToReadAsync(cancellationToken))
+        while (true)
         {
-            gathered.Clear();
-            while (gathered.Count < MaxSequencesPerAcknowledge && acknowledged.TryRead(out var sequences))
+            cancellationToken.ThrowIfCancellationRequested();
+            if (subscription.TakeNext() is not { } message)
             {
-                gathered.AddRange(sequences);
+                if (subscription.Finishing)
+                {
+                    return;
+                }
+                await subscription.WaitAsync(cancellationToken);
+                continue;
             }
-            var confirmed = await acknowledgements.AcknowledgeAsync(caller, feed, gathered, cancellationToken, audit);
-            dispatcher.OnAcknowledged(confirmed.Sequences.Select(s => (long)s), stream);
-            stream.Send(new SubscribeResponse { Acknowledged = confirmed });
-        }
-    }
-
-    private static async Task WriteAsync(FeedStream stream, IServerStreamWriter<SubscribeResponse> responseStream, CancellationToken cancellationToken)
-    {
-        await foreach (var message in stream.Outgoing.ReadAllAsync(cancellationToken))
-        {
             await responseStream.WriteAsync(message, cancellationToken);
+            if (message.IsNotice)
+            {
+                subscription.Engine.Written(subscription);
+            }
         }
     }
 

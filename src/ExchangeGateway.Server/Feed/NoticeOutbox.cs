@@ -1,12 +1,20 @@
+using System.Data.Common;
 using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Storage;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
-using Microsoft.EntityFrameworkCore;
 
 namespace ExchangeGateway.Server.Feed;
 
+/// <summary>A notice committed on a feed, as the writer hands it to the feed engine after the commit:
+/// the bytes it was stored with, so live delivery reads nothing from the database.</summary>
+internal readonly record struct CommittedNotice(string Feed, long Sequence, string Subject, byte[] Body);
+
 /// <summary>Collects the notices a unit of work causes and writes them in its transaction.
+///
+/// Each notice is serialized once, here, and stored with the data subjects it concerns as the audit
+/// log keeps them (keyed hashes), so recording its delivery later reads no body.
 ///
 /// Sequences are handed out by raising the feed row's head inside the writing transaction. That
 /// row stays locked until commit, so a second writer to the same feed waits, and a feed's
@@ -14,60 +22,54 @@ namespace ExchangeGateway.Server.Feed;
 /// sequence below it, and "everything after N" never skips a row that commits late (the outbox
 /// gap). A rolled-back transaction releases its numbers to the next writer, so there are no holes.
 /// Feeds are locked in name order, so two writers never wait on each other in a cycle.</summary>
-internal sealed class NoticeOutbox(string source, DateTime now)
+internal sealed class NoticeOutbox(string source, DateTime now, AuditKey auditKey)
 {
-    private readonly DateTime _now = now;
-    private readonly List<(string Feed, Notice Notice)> _pending = [];
+    private readonly List<Pending> _pending = [];
 
     /// <summary>The feeds that get a notice when this unit of work commits.</summary>
     public IReadOnlyCollection<string> Feeds => [.. _pending.Select(p => p.Feed).Distinct()];
 
     /// <summary>Adds a notice about <paramref name="subject"/> (an arrival id) to <paramref name="feed"/>.
-    /// <paramref name="notice"/> carries only its payload; the envelope is filled in here.</summary>
-    public void Add(string feed, string subject, Notice notice)
+    /// <paramref name="notice"/> carries only its payload; the envelope is filled in here. A notice the
+    /// gateway raises on someone's behalf names them in <paramref name="causedBy"/> (its source).</summary>
+    public void Add(string feed, string subject, Notice notice, string? causedBy = null)
     {
         notice.NoticeId = Guid.CreateVersion7().ToString();
         notice.Type = NoticeTypes.Of(notice.PayloadCase);
         notice.SpecVersion = NoticeTypes.SpecVersion;
-        notice.Time = Timestamp.FromDateTime(_now);
-        notice.Source = source;
+        notice.Time = Timestamp.FromDateTime(now);
+        notice.Source = causedBy ?? source;
         notice.Subject = subject;
-        _pending.Add((feed, notice));
+        var subjects = AuditSubjects.Of(notice);
+        var keys = string.Join(' ', subjects.Select(s => auditKey.Protect(s.Kind, s.Identifier)).Distinct(StringComparer.Ordinal));
+        _pending.Add(new Pending(feed, notice.NoticeId, notice.Type, subject, notice.ToByteArray(), keys, now));
     }
 
-    /// <summary>Sequences and stores the notices of every outbox of one transaction, one feed row
-    /// update per feed however many units of work the transaction holds.</summary>
-    public static async Task AssignSequencesAsync(GatewayDbContext db, IReadOnlyCollection<NoticeOutbox> outboxes, CancellationToken cancellationToken)
+    /// <summary>Sequences and stores the notices of every outbox of one transaction, one head update
+    /// per feed however many units of work the transaction holds; returns them for the feed engines.</summary>
+    public static async Task<List<CommittedNotice>> WriteAsync(DbConnection connection, DbTransaction transaction, StorageStatements statements,
+        IReadOnlyCollection<NoticeOutbox> outboxes, CancellationToken cancellationToken)
     {
-        var all = outboxes.SelectMany(o => o._pending.Select(p => (p.Feed, p.Notice, o._now)));
-        foreach (var group in all.GroupBy(p => p.Feed).OrderBy(g => g.Key, StringComparer.Ordinal))
+        var committed = new List<CommittedNotice>();
+        var rows = new List<NoticeRow>();
+        foreach (var group in outboxes.SelectMany(o => o._pending).GroupBy(p => p.Feed).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            var feed = group.Key;
-            var count = group.Count();
-            var updated = await db.Feeds.Where(f => f.Id == feed)
-                .ExecuteUpdateAsync(s => s.SetProperty(f => f.HeadSequence, f => f.HeadSequence + count), cancellationToken);
-            if (updated == 0)
+            var notices = group.ToList();
+            var head = await statements.RaiseHeadAsync(connection, transaction, group.Key, notices.Count, cancellationToken);
+            var sequence = head - notices.Count;
+            foreach (var notice in notices)
             {
-                // A feed is created by its first notice; a concurrent creator makes this insert fail
-                // with a unique violation, and the whole transaction is retried.
-                db.Feeds.Add(new FeedEntity { Id = feed, HeadSequence = count });
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            var head = await db.Feeds.Where(f => f.Id == feed).Select(f => f.HeadSequence).SingleAsync(cancellationToken);
-            var sequence = head - count;
-            foreach (var (_, notice, createdAt) in group)
-            {
-                db.Notices.Add(new NoticeEntity
-                {
-                    FeedId = feed,
-                    Sequence = ++sequence,
-                    NoticeId = notice.NoticeId,
-                    Type = notice.Type,
-                    Subject = notice.Subject,
-                    CreatedAt = createdAt,
-                    Body = notice.ToByteArray(),
-                });
+                sequence++;
+                rows.Add(new NoticeRow(notice.Feed, sequence, notice.NoticeId, notice.Type, notice.Subject, notice.CreatedAt, notice.Body, notice.AuditSubjects));
+                committed.Add(new CommittedNotice(notice.Feed, sequence, notice.Subject, notice.Body));
             }
         }
+        if (rows.Count > 0)
+        {
+            await statements.InsertNoticesAsync(connection, transaction, rows, cancellationToken);
+        }
+        return committed;
     }
+
+    private sealed record Pending(string Feed, string NoticeId, string Type, string Subject, byte[] Body, string AuditSubjects, DateTime CreatedAt);
 }

@@ -1,28 +1,19 @@
 using ExchangeGateway.Server.Storage;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace ExchangeGateway.Server.Feed;
 
-/// <summary>On PostgreSQL, a commit that adds notices also NOTIFYs the feeds it touched; every gateway
-/// instance LISTENs and wakes its dispatchers, so a notice committed through one instance reaches
-/// subscribers connected to another within milliseconds. (The feed-head poller stays on as a safety
-/// net for notifications lost while a listener reconnects.)</summary>
-internal sealed partial class PostgresFeedListener(GatewayDbContextFactory contexts, FeedHub hub, ILogger<PostgresFeedListener> logger) : BackgroundService
+/// <summary>On PostgreSQL, what an instance commits about a feed is also sent as a NOTIFY (see
+/// <see cref="FeedSignal"/>); every instance LISTENs and passes it to its feed engines and its lease
+/// manager: new notices wake subscribers connected to another instance within milliseconds,
+/// acknowledgements made elsewhere and redactions reach the instance that delivers the feed, and a
+/// released lease is taken up at once. (The feed-head poll stays on as a safety net for
+/// notifications lost while a listener reconnects.)</summary>
+internal sealed partial class PostgresFeedListener(GatewayDbContextFactory contexts, FeedHub hub, FeedLeases leases, ILogger<PostgresFeedListener> logger) : BackgroundService
 {
     public const string Channel = "exgw_feeds";
-
-    /// <summary>Payload limit of NOTIFY is 8000 bytes; feed names are short, and a larger set is sent in parts.</summary>
-    public static async Task NotifyAsync(GatewayDbContext db, IReadOnlyList<string> feeds, CancellationToken cancellationToken)
-    {
-        foreach (var part in feeds.Chunk(200))
-        {
-            var payload = string.Join(',', part);
-            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({Channel}, {payload})", cancellationToken);
-        }
-    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -36,13 +27,16 @@ internal sealed partial class PostgresFeedListener(GatewayDbContextFactory conte
             {
                 await using var connection = new NpgsqlConnection(contexts.ConnectionString);
                 await connection.OpenAsync(stoppingToken);
-                connection.Notification += (_, e) => hub.NotifyCommitted(e.Payload.Split(',', StringSplitOptions.RemoveEmptyEntries));
+                connection.Notification += (_, e) => Dispatch(e.Payload);
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
-                // Anything committed while we were not listening is picked up by waking everyone once.
-                hub.NotifyCommitted(hub.ActiveFeeds);
+                // Anything signalled while we were not listening is found by reading the feeds again.
+                foreach (var engine in hub.Engines)
+                {
+                    _ = engine.RefreshAsync(stoppingToken);
+                }
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     await connection.WaitAsync(stoppingToken);
@@ -56,6 +50,28 @@ internal sealed partial class PostgresFeedListener(GatewayDbContextFactory conte
             {
                 LogListenFailed(logger, exception);
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+        }
+    }
+
+    private void Dispatch(string payload)
+    {
+        foreach (var signal in FeedSignal.Parse(payload))
+        {
+            switch (signal.Kind)
+            {
+                case FeedSignalKind.Committed when signal.Sequences is [var head]:
+                    hub.HeadMoved(signal.Feed, head);
+                    break;
+                case FeedSignalKind.Acknowledged when signal.Sequences is { } acknowledged:
+                    hub.AcknowledgedElsewhere(signal.Feed, acknowledged);
+                    break;
+                case FeedSignalKind.Redacted when signal.Sequences is { } redacted:
+                    hub.Redacted(signal.Feed, redacted);
+                    break;
+                case FeedSignalKind.Released:
+                    leases.Released(signal.Feed);
+                    break;
             }
         }
     }

@@ -61,7 +61,7 @@ public static partial class GatewayHosting
         services.AddHostedService(sp => sp.GetRequiredService<FileReloader>());
         services.AddSingleton<FeedHub>();
         services.AddSingleton<GatewayStore>();
-        services.AddSingleton<Acknowledgements>();
+        services.AddSingleton<AcknowledgementWriter>();
         services.AddSingleton<ArrivalDetailsValidator>();
         services.AddHostedService<StorageStartup>();
         services.AddHostedService<IdempotencyCleanup>();
@@ -69,6 +69,8 @@ public static partial class GatewayHosting
         services.AddSingleton<AcknowledgementDeadline>();
         services.AddSingleton<ObligationDeadlines>();
         services.AddHostedService<DeadlineMonitor>();
+        services.AddSingleton<FeedLeases>();
+        services.AddHostedService(sp => sp.GetRequiredService<FeedLeases>());
         services.AddHostedService<FeedHeadPoller>();
         services.AddHostedService<PostgresFeedListener>();
         services.AddSingleton<MergedMunicipalityMoves>();

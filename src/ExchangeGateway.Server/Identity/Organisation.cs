@@ -46,7 +46,9 @@ public static class FeedNames
     public const string Ind = "ind";
     public const string Chain = "chain";
 
-    public static string Municipality(string municipalityCode) => "municipality:" + municipalityCode;
+    public const string MunicipalityPrefix = "municipality:";
+
+    public static string Municipality(string municipalityCode) => MunicipalityPrefix + municipalityCode;
 }
 
 /// <summary>The organisation behind a call, and the OIN it identified itself with.</summary>

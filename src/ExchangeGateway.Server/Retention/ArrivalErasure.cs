@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Linq.Expressions;
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Arrivals;
+using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -18,7 +19,7 @@ namespace ExchangeGateway.Server.Retention;
 ///
 /// Several instances may sweep at once: each arrival is claimed by a conditional update that re-checks
 /// the whole rule, so one instance erases it and the others skip it, and every step is idempotent.</summary>
-internal sealed class ArrivalErasure(GatewayStore store, Caller gateway)
+internal sealed class ArrivalErasure(GatewayStore store, FeedHub feeds, Caller gateway)
 {
     /// <summary>Travellers stay as rows (their count, registration status and whether they got a BSN
     /// are statistics) but their V-number is part of the key; it becomes this prefix and the traveller's
@@ -69,8 +70,10 @@ internal sealed class ArrivalErasure(GatewayStore store, Caller gateway)
         var description = string.Create(CultureInfo.InvariantCulture,
             $"Personal data removed: the arrival closed more than {retention.TotalDays:0.##} days ago (retention).");
 
-        return await store.WriteAsync(gateway, async write =>
+        var redactedNotices = new List<(string Feed, long Sequence)>();
+        var outcome = await store.WriteAsync(gateway, async write =>
         {
+            redactedNotices.Clear();
             var erased = 0;
             var unacknowledged = 0;
             foreach (var candidate in candidates)
@@ -82,8 +85,8 @@ internal sealed class ArrivalErasure(GatewayStore store, Caller gateway)
                 await EraseTravellersAsync(write, candidate.Id);
                 foreach (var notice in redacted[candidate.Id])
                 {
-                    await write.Db.Notices.Where(n => n.FeedId == notice.FeedId && n.Sequence == notice.Sequence)
-                        .ExecuteUpdateAsync(s => s.SetProperty(n => n.Body, notice.Body), write.CancellationToken);
+                    await RedactedNotices.StoreAsync(write, notice.FeedId, notice.Sequence, notice.Body);
+                    redactedNotices.Add((notice.FeedId, notice.Sequence));
                     unacknowledged += notice.Unacknowledged ? 1 : 0;
                 }
                 write.Db.ArrivalHistory.Add(new ArrivalHistoryEntity
@@ -96,8 +99,11 @@ internal sealed class ArrivalErasure(GatewayStore store, Caller gateway)
                 });
                 erased++;
             }
+            await RedactedNotices.SignalAsync(write, redactedNotices);
             return new BatchOutcome(candidates.Count, erased, unacknowledged);
         }, cancellationToken);
+        RedactedNotices.Redacted(feeds, redactedNotices);
+        return outcome;
     }
 
     private static async Task<bool> ClaimAsync(WriteContext write, Candidate candidate, DateTime cutoff)

@@ -1,3 +1,4 @@
+using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Storage;
@@ -28,7 +29,7 @@ internal sealed partial class RetentionSweep : IDisposable
     // between an erase and its checkpoint.
     private bool _checkpointPending = true;
 
-    public RetentionSweep(GatewayStore store, GatewayDbContextFactory contexts, TimeProvider time, IOptions<GatewayOptions> options, ILogger<RetentionSweep> logger)
+    public RetentionSweep(GatewayStore store, FeedHub feeds, GatewayDbContextFactory contexts, TimeProvider time, IOptions<GatewayOptions> options, ILogger<RetentionSweep> logger)
     {
         _options = options.Value.Retention;
         if (_options.PersonalDataRetention <= TimeSpan.Zero || _options.SweepInterval <= TimeSpan.Zero || _options.BatchSize < 1)
@@ -41,8 +42,8 @@ internal sealed partial class RetentionSweep : IDisposable
         _time = time;
         _logger = logger;
         _gateway = Caller.Gateway(options.Value.GatewayOin);
-        _arrivals = new ArrivalErasure(store, _gateway);
-        _reports = new UnannouncedReportErasure(store, _gateway);
+        _arrivals = new ArrivalErasure(store, feeds, _gateway);
+        _reports = new UnannouncedReportErasure(store, feeds, _gateway);
     }
 
     public TimeSpan Interval => _options.SweepInterval;

@@ -1,3 +1,4 @@
+using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
@@ -9,7 +10,7 @@ namespace ExchangeGateway.Server.Retention;
 /// the gateway matched stay: that is what the chain's statistics of unannounced arrivals count. An
 /// erased person has an empty V-number; every step is idempotent, so several instances may sweep at
 /// once.</summary>
-internal sealed class UnannouncedReportErasure(GatewayStore store, Caller gateway)
+internal sealed class UnannouncedReportErasure(GatewayStore store, FeedHub feeds, Caller gateway)
 {
     public async Task<BatchOutcome> EraseBatchAsync(DateTime cutoff, int batchSize, CancellationToken cancellationToken)
     {
@@ -30,16 +31,18 @@ internal sealed class UnannouncedReportErasure(GatewayStore store, Caller gatewa
             .ToListAsync(token), cancellationToken);
         var redacted = notices.Select(n => (n.FeedId, n.Sequence, Body: NoticeRedaction.Redact(n.Body), n.Unacknowledged)).ToList();
 
-        return await store.WriteAsync(gateway, async write =>
+        var outcome = await store.WriteAsync(gateway, async write =>
         {
             await write.Db.UnannouncedPersons.Where(p => ids.Contains(p.ReportId) && p.VNumber != "")
                 .ExecuteUpdateAsync(s => s.SetProperty(p => p.VNumber, ""), write.CancellationToken);
             foreach (var notice in redacted)
             {
-                await write.Db.Notices.Where(n => n.FeedId == notice.FeedId && n.Sequence == notice.Sequence)
-                    .ExecuteUpdateAsync(s => s.SetProperty(n => n.Body, notice.Body), write.CancellationToken);
+                await RedactedNotices.StoreAsync(write, notice.FeedId, notice.Sequence, notice.Body);
             }
+            await RedactedNotices.SignalAsync(write, [.. redacted.Select(n => (n.FeedId, n.Sequence))]);
             return new BatchOutcome(ids.Count, ids.Count, redacted.Count(n => n.Unacknowledged));
         }, cancellationToken);
+        RedactedNotices.Redacted(feeds, [.. redacted.Select(n => (n.FeedId, n.Sequence))]);
+        return outcome;
     }
 }

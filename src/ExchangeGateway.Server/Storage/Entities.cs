@@ -132,6 +132,25 @@ internal sealed class FeedEntity
 {
     public required string Id { get; set; }
     public long HeadSequence { get; set; }
+
+    /// <summary>Raised when notices of the feed change other than by being added: acknowledged through an
+    /// instance that does not deliver the feed, or redacted by retention. The instance that delivers it
+    /// reads its unacknowledged notices again when this moves (see <c>FeedHeadPoller</c>).</summary>
+    public long Revision { get; set; }
+}
+
+/// <summary>Which gateway instance delivers a feed, on a database several instances share: one at a
+/// time, so outstanding-once and per-arrival order hold in that instance's memory. Renewed while it
+/// holds streams on the feed; taken over when it expires, is released, or is wanted by an instance
+/// with a stream that acknowledges while every stream of the holder lets notices time out.</summary>
+internal sealed class FeedLeaseEntity
+{
+    public required string FeedId { get; set; }
+    public required string InstanceId { get; set; }
+    public DateTime ExpiresAt { get; set; }
+
+    /// <summary>When another instance last asked for the feed (it has a stream that acknowledges).</summary>
+    public DateTime? WantedAt { get; set; }
 }
 
 /// <summary>A notice in a feed. <see cref="Body"/> is the protobuf <c>Notice</c> without its
@@ -150,6 +169,11 @@ internal sealed class NoticeEntity
     public DateTime? EscalatedAt { get; set; }
 
     public required byte[] Body { get; set; }
+
+    /// <summary>The data subjects the notice concerns, as the audit log stores them (keyed hashes,
+    /// space-separated), computed when the notice is created, so recording its delivery reads no body.
+    /// Retention erases them with the notice's personal data.</summary>
+    public string? AuditSubjects { get; set; }
 }
 
 /// <summary>The first answer to a mutating request, kept so a retry gets the same answer.</summary>

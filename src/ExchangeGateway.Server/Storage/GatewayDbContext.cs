@@ -10,6 +10,7 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
     public DbSet<TravellerEntity> Travellers => Set<TravellerEntity>();
     public DbSet<ArrivalHistoryEntity> ArrivalHistory => Set<ArrivalHistoryEntity>();
     public DbSet<FeedEntity> Feeds => Set<FeedEntity>();
+    public DbSet<FeedLeaseEntity> FeedLeases => Set<FeedLeaseEntity>();
     public DbSet<NoticeEntity> Notices => Set<NoticeEntity>();
     public DbSet<IdempotencyEntity> IdempotencyRecords => Set<IdempotencyEntity>();
     public DbSet<EscalationEntity> Escalations => Set<EscalationEntity>();
@@ -73,6 +74,14 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
             feed.Property(f => f.Id).HasMaxLength(32).IsUnicode(false);
         });
 
+        modelBuilder.Entity<FeedLeaseEntity>(lease =>
+        {
+            lease.ToTable("FeedLeases");
+            lease.HasKey(l => l.FeedId);
+            lease.Property(l => l.FeedId).HasMaxLength(32).IsUnicode(false);
+            lease.Property(l => l.InstanceId).HasMaxLength(36).IsUnicode(false);
+        });
+
         modelBuilder.Entity<NoticeEntity>(notice =>
         {
             notice.ToTable("Notices");
@@ -81,6 +90,7 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
             notice.Property(n => n.NoticeId).HasMaxLength(36).IsUnicode(false);
             notice.Property(n => n.Type).HasMaxLength(100).IsUnicode(false);
             notice.Property(n => n.Subject).HasMaxLength(36).IsUnicode(false);
+            notice.Property(n => n.AuditSubjects).IsUnicode(false);
             // Delivery reads "the unacknowledged notices of a feed in order"; a filtered index keeps
             // that read proportional to the backlog, not to the feed's history.
             notice.HasIndex(n => new { n.FeedId, n.Sequence })

@@ -30,7 +30,11 @@ internal sealed class GatewayDbContextFactory
         }
         ConnectionString = storage.ConnectionString;
         FeedPollInterval = storage.FeedPollInterval;
+        Statements = StorageStatements.For(storage.Provider);
     }
+
+    /// <summary>The provider's set-based statements of the write path.</summary>
+    public StorageStatements Statements { get; }
 
     /// <summary>Several instances can share this database: commits of the others must be looked for.</summary>
     public bool IsShared => Provider != StorageProvider.Sqlite;

@@ -19,12 +19,13 @@ namespace ExchangeGateway.Server.Storage;
 internal sealed partial class GatewayStore(
     GatewayDbContextFactory contexts,
     FeedHub feeds,
+    AuditKey auditKey,
     TimeProvider time,
     IOptions<GatewayOptions> options,
     ILogger<GatewayStore> logger) : IAsyncDisposable
 {
     private readonly ResiliencePipeline _retry = StorageResilience.CreatePipeline();
-    private readonly WriteBatcher _batcher = new(contexts, feeds, time, logger, options.Value.MaxWriteBatch);
+    private readonly WriteBatcher _batcher = new(contexts, feeds, auditKey, time, logger, options.Value.MaxWriteBatch);
 
     public ValueTask DisposeAsync() => _batcher.DisposeAsync();
 

@@ -1,8 +1,10 @@
 using System.Threading.Channels;
+using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
 using Polly;
 
@@ -17,6 +19,7 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
 {
     private readonly GatewayDbContextFactory _contexts;
     private readonly FeedHub _feeds;
+    private readonly AuditKey _auditKey;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly int _maxBatch;
@@ -25,10 +28,11 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
 
-    public WriteBatcher(GatewayDbContextFactory contexts, FeedHub feeds, TimeProvider time, ILogger logger, int maxBatch)
+    public WriteBatcher(GatewayDbContextFactory contexts, FeedHub feeds, AuditKey auditKey, TimeProvider time, ILogger logger, int maxBatch)
     {
         _contexts = contexts;
         _feeds = feeds;
+        _auditKey = auditKey;
         _time = time;
         _logger = logger;
         _maxBatch = maxBatch;
@@ -90,7 +94,7 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
                 var savepoints = pending.Count > 1;
                 foreach (var item in pending)
                 {
-                    var context = new WriteContext(db, item.Caller, _time.GetUtcNow().UtcDateTime, token);
+                    var context = new WriteContext(db, item.Caller, _time.GetUtcNow().UtcDateTime, _auditKey, _contexts.Statements, token);
                     if (savepoints)
                     {
                         await transaction.CreateSavepointAsync("unit", token);
@@ -136,22 +140,21 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
                     return; // nothing to commit; disposing the transaction rolls it back
                 }
                 var outboxes = done.Select(d => d.Context.Outbox).ToList();
-                await NoticeOutbox.AssignSequencesAsync(db, outboxes, token);
-                await db.SaveChangesAsync(token);
-                var touched = outboxes.SelectMany(o => o.Feeds).Distinct().ToList();
-                if (_contexts.Provider == StorageProvider.PostgreSql && touched.Count > 0)
+                var committed = await NoticeOutbox.WriteAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), _contexts.Statements, outboxes, token);
+                if (committed.Count > 0)
                 {
-                    // Delivered to the other instances' listeners only if, and when, this commits.
-                    await PostgresFeedListener.NotifyAsync(db, touched, token);
+                    var heads = committed.GroupBy(n => n.Feed).Select(g => FeedSignal.Committed(g.Key, g.Max(n => n.Sequence)));
+                    await _contexts.Statements.SignalAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), [.. heads], token);
                 }
                 // Once the commit is sent it is finished whoever is waiting: a retry with the same
                 // request_id then finds the stored answer.
                 await transaction.CommitAsync(CancellationToken.None);
+                // The feeds first: a caller that reads its feed right after its OK finds its notices.
+                _feeds.Committed(committed);
                 foreach (var (item, _, result) in done)
                 {
                     item.Completion.TrySetResult(result);
                 }
-                _feeds.NotifyCommitted(touched);
             }, _stopping.Token);
         }
         catch (Exception exception)

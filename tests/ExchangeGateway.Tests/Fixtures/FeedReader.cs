@@ -21,18 +21,19 @@ public sealed class FeedReader : IAsyncDisposable
     private readonly Task _pump;
     private Exception? _failure;
 
-    private FeedReader(AsyncDuplexStreamingCall<SubscribeRequest, SubscribeResponse> call, FeedOpened opened)
+    private FeedReader(AsyncDuplexStreamingCall<SubscribeRequest, SubscribeResponse> call, FeedOpened opened, bool read)
     {
         _call = call;
         Opened = opened;
-        _pump = Task.Run(PumpAsync);
+        _pump = read ? Task.Run(PumpAsync) : Task.CompletedTask;
     }
 
     /// <summary>The server's first message.</summary>
     public FeedOpened Opened { get; }
 
-    /// <summary>Opens a stream and waits for its <c>opened</c> message; a refused open throws the RpcException.</summary>
-    public static async Task<FeedReader> OpenAsync(NoticeFeed.NoticeFeedClient client, OpenFeed? open = null)
+    /// <summary>Opens a stream and waits for its <c>opened</c> message; a refused open throws the RpcException.
+    /// With <paramref name="read"/> false nothing after <c>opened</c> is read: a subscriber that stopped reading.</summary>
+    public static async Task<FeedReader> OpenAsync(NoticeFeed.NoticeFeedClient client, OpenFeed? open = null, bool read = true)
     {
         var call = client.Subscribe();
         try
@@ -48,7 +49,7 @@ public sealed class FeedReader : IAsyncDisposable
             {
                 throw new InvalidOperationException($"The first message was {first.EventCase}, not 'opened'.");
             }
-            return new FeedReader(call, first.Opened);
+            return new FeedReader(call, first.Opened, read);
         }
         catch
         {

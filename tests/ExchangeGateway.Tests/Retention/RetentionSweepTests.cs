@@ -295,7 +295,7 @@ public sealed class RetentionSweepTests
     {
         var options = Options.Create(new GatewayOptions { Retention = { PersonalDataRetention = TimeSpan.Zero } });
 
-        var refused = Assert.Throws<InvalidOperationException>(() => new RetentionSweep(null!, null!, TimeProvider.System, options, NullLogger<RetentionSweep>.Instance));
+        var refused = Assert.Throws<InvalidOperationException>(() => new RetentionSweep(null!, null!, null!, TimeProvider.System, options, NullLogger<RetentionSweep>.Instance));
 
         Assert.Contains("Gateway:Retention:PersonalDataRetention", refused.Message, StringComparison.Ordinal);
     }

@@ -116,10 +116,15 @@ internal sealed partial class FeedCore
     /// <summary>A stream that let a notice time out and has acknowledged nothing since (suspect) gets
     /// nothing while a stream that has not is open: a hung connector holds no notice hostage while its
     /// healthy twin waits. A suspect stream that acknowledges anything (a slow one catching up) is
-    /// trusted again.</summary>
+    /// trusted again.
+    /// A replaying stream takes live notices from its replay range as it reaches them, and older ones
+    /// (before its replay start) once it has caught up, so the replay comes first; unless its replay
+    /// buffer is full of notices that wait for one of those older ones, which it then takes.</summary>
     private bool Accepts(FeedCoreStream stream, FeedEntry entry) =>
         stream.Room > 0 && Candidate(stream)
-        && entry.Sequence < stream.Cursor && !stream.BufferHoldsEarlier(entry.Subject, entry.Sequence)
+        && entry.Sequence < stream.Cursor
+        && (stream.Cursor == FeedCoreStream.Live || entry.Sequence >= stream.ReplayStart || stream.Buffer.Count >= settings.ReplayPage)
+        && !stream.BufferHoldsEarlier(entry.Subject, entry.Sequence)
         && (!entry.HasTimedOutOn(stream) || TimedOutOnEveryCandidate(entry));
 
     private bool Candidate(FeedCoreStream stream) => !stream.Suspect || !_anyTrusted;

@@ -184,14 +184,9 @@ internal sealed partial class FeedCore(FeedCoreSettings settings)
         {
             if (_region.Remove(sequence, out var entry))
             {
-                var holder = entry.Holder;
-                if (holder is not null)
+                if (entry.Holder is not null)
                 {
                     Release(entry, withdraw: false);
-                    if (holder == via)
-                    {
-                        holder.EffectiveWindow = Math.Min(holder.Window, holder.EffectiveWindow + 1);
-                    }
                 }
                 entry.InRegion = false;
                 entry.Acknowledged = true;
@@ -268,7 +263,6 @@ internal sealed partial class FeedCore(FeedCoreSettings settings)
             Release(entry, withdraw: true);
             (entry.TimedOutOn ??= []).Add(holder);
             holder.Suspect = true;
-            holder.EffectiveWindow = 1;
             MakeEligible(entry);
         }
         Pump(now);
@@ -453,9 +447,9 @@ internal sealed partial class FeedCore(FeedCoreSettings settings)
         Pump(now);
     }
 
-    /// <summary>The unacknowledged notices up to <see cref="LoadedThrough"/> as the database has them
+    /// <summary>The unacknowledged notices up to <paramref name="through"/> as the database has them
     /// now, after another instance acknowledged or redacted some: what is missing was acknowledged.</summary>
-    public void Resynced(IReadOnlyList<StoredNotice> unacknowledged, DateTimeOffset now)
+    public void Resynced(IReadOnlyList<StoredNotice> unacknowledged, long through, DateTimeOffset now)
     {
         if (_regionLoading)
         {
@@ -473,6 +467,10 @@ internal sealed partial class FeedCore(FeedCoreSettings settings)
         var gone = new List<long>();
         foreach (var (sequence, entry) in _region)
         {
+            if (sequence > through)
+            {
+                continue;
+            }
             if (!present.TryGetValue(sequence, out var body))
             {
                 gone.Add(sequence);

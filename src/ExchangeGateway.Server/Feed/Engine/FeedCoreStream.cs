@@ -12,9 +12,12 @@ internal sealed class FeedCoreStream
     {
         Id = id;
         Window = Math.Max(1, window);
-        EffectiveWindow = 1;
         Cursor = fromSequence > 0 ? fromSequence : Live;
+        ReplayStart = fromSequence > 0 ? fromSequence : 0;
     }
+
+    /// <summary>Where a replay started (0: no replay).</summary>
+    public long ReplayStart { get; }
 
     /// <summary>Attach order: ties between equal streams go to the older one.</summary>
     public long Id { get; }
@@ -22,16 +25,11 @@ internal sealed class FeedCoreStream
     /// <summary>The window the subscriber asked for (after the server's cap).</summary>
     public int Window { get; }
 
-    /// <summary>What the stream may hold now. A stream earns its window: it starts at one notice, grows
-    /// by one for each notice it acknowledges (so it doubles every round trip), and falls back to one
-    /// when a notice times out on it. A connector that hangs holds one notice hostage, not a window.</summary>
-    public int EffectiveWindow { get; set; }
-
     /// <summary>Messages that take memory or a place in the window: queued, being written, or written
     /// and still outstanding. Never more than <see cref="Window"/>.</summary>
     public int Slots { get; set; }
 
-    public int Room => EffectiveWindow - Slots;
+    public int Room => Window - Slots;
 
     /// <summary>Sends not yet taken by the stream's writer, in order.</summary>
     public LinkedList<OutgoingItem> Queue { get; } = new();

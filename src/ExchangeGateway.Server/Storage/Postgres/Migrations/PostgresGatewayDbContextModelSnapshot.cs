@@ -321,9 +321,36 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                     b.Property<long>("HeadSequence")
                         .HasColumnType("bigint");
 
+                    b.Property<long>("Revision")
+                        .HasColumnType("bigint");
+
                     b.HasKey("Id");
 
                     b.ToTable("Feeds", (string)null);
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.FeedLeaseEntity", b =>
+                {
+                    b.Property<string>("FeedId")
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("InstanceId")
+                        .IsRequired()
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(36)");
+
+                    b.Property<DateTime?>("WantedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("FeedId");
+
+                    b.ToTable("FeedLeases", (string)null);
                 });
 
             modelBuilder.Entity("ExchangeGateway.Server.Storage.IdempotencyEntity", b =>
@@ -375,6 +402,10 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
 
                     b.Property<DateTime?>("AcknowledgedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("AuditSubjects")
+                        .IsUnicode(false)
+                        .HasColumnType("text");
 
                     b.Property<byte[]>("Body")
                         .IsRequired()

@@ -321,9 +321,36 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                     b.Property<long>("HeadSequence")
                         .HasColumnType("bigint");
 
+                    b.Property<long>("Revision")
+                        .HasColumnType("bigint");
+
                     b.HasKey("Id");
 
                     b.ToTable("Feeds", (string)null);
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.FeedLeaseEntity", b =>
+                {
+                    b.Property<string>("FeedId")
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(32)");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<string>("InstanceId")
+                        .IsRequired()
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(36)");
+
+                    b.Property<DateTime?>("WantedAt")
+                        .HasColumnType("datetime2");
+
+                    b.HasKey("FeedId");
+
+                    b.ToTable("FeedLeases", (string)null);
                 });
 
             modelBuilder.Entity("ExchangeGateway.Server.Storage.IdempotencyEntity", b =>
@@ -375,6 +402,10 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
 
                     b.Property<DateTime?>("AcknowledgedAt")
                         .HasColumnType("datetime2");
+
+                    b.Property<string>("AuditSubjects")
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(max)");
 
                     b.Property<byte[]>("Body")
                         .IsRequired()

@@ -312,9 +312,36 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.Property<long>("HeadSequence")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("Revision")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.ToTable("Feeds", (string)null);
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.FeedLeaseEntity", b =>
+                {
+                    b.Property<string>("FeedId")
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("InstanceId")
+                        .IsRequired()
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("WantedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("FeedId");
+
+                    b.ToTable("FeedLeases", (string)null);
                 });
 
             modelBuilder.Entity("ExchangeGateway.Server.Storage.IdempotencyEntity", b =>
@@ -365,6 +392,10 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime?>("AcknowledgedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("AuditSubjects")
+                        .IsUnicode(false)
                         .HasColumnType("TEXT");
 
                     b.Property<byte[]>("Body")

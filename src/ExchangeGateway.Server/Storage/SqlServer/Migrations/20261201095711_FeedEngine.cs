@@ -1,0 +1,58 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
+{
+    /// <inheritdoc />
+    public partial class FeedEngine : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "AuditSubjects",
+                table: "Notices",
+                type: "varchar(max)",
+                unicode: false,
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
+                name: "Revision",
+                table: "Feeds",
+                type: "bigint",
+                nullable: false,
+                defaultValue: 0L);
+
+            migrationBuilder.CreateTable(
+                name: "FeedLeases",
+                columns: table => new
+                {
+                    FeedId = table.Column<string>(type: "varchar(32)", unicode: false, maxLength: 32, nullable: false),
+                    InstanceId = table.Column<string>(type: "varchar(36)", unicode: false, maxLength: 36, nullable: false),
+                    ExpiresAt = table.Column<DateTime>(type: "datetime2", nullable: false),
+                    WantedAt = table.Column<DateTime>(type: "datetime2", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_FeedLeases", x => x.FeedId);
+                });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "FeedLeases");
+
+            migrationBuilder.DropColumn(
+                name: "AuditSubjects",
+                table: "Notices");
+
+            migrationBuilder.DropColumn(
+                name: "Revision",
+                table: "Feeds");
+        }
+    }
+}

@@ -1,0 +1,573 @@
+using System.Data.Common;
+using System.Text.Json;
+
+namespace ExchangeGateway.Server.Storage;
+
+/// <summary>A notice row as the outbox writes it.</summary>
+internal readonly record struct NoticeRow(string FeedId, long Sequence, string NoticeId, string Type, string Subject, DateTime CreatedAt, byte[] Body, string AuditSubjects);
+
+/// <summary>A notice the acknowledgement just marked: what its effects need. <see cref="LegacyBody"/>
+/// is the body only for a notice stored before audit subjects were kept with it.</summary>
+internal readonly record struct AcknowledgedRow(long Sequence, string Type, string Subject, string? AuditSubjects, byte[]? LegacyBody);
+
+/// <summary>An arrival history entry written set-based.</summary>
+internal readonly record struct HistoryRow(string ArrivalId, DateTime At, string Actor, string Action, string Description);
+
+/// <summary>The statements of the write path that run set-based on the provider's own ADO.NET, inside
+/// the transaction of the unit of work (EF Core keeps the model, the migrations, the queries and the
+/// rare paths). One class per provider; what they write is checked against the EF model by the storage
+/// tests on SQLite and PostgreSQL (SQL Server: no server here, the statements are written to the same
+/// shape).</summary>
+internal abstract class StorageStatements
+{
+    public static StorageStatements For(StorageProvider provider) => provider switch
+    {
+        StorageProvider.Sqlite => new SqliteStatements(),
+        StorageProvider.PostgreSql => new PostgresStatements(),
+        StorageProvider.SqlServer => new SqlServerStatements(),
+        _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, "Unknown storage provider."),
+    };
+
+    /// <summary>Raises the feed's head by <paramref name="count"/> (creating the feed row) and returns the
+    /// new head. The row stays locked until commit, so a feed's sequences commit in order.</summary>
+    public abstract Task<long> RaiseHeadAsync(DbConnection connection, DbTransaction transaction, string feed, int count, CancellationToken cancellationToken);
+
+    public abstract Task InsertNoticesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<NoticeRow> rows, CancellationToken cancellationToken);
+
+    /// <summary>Marks the unacknowledged ones of <paramref name="sequences"/> acknowledged and returns them.</summary>
+    public abstract Task<List<AcknowledgedRow>> AcknowledgeAsync(DbConnection connection, DbTransaction transaction, string feed, long[] sequences, DateTime now, CancellationToken cancellationToken);
+
+    /// <summary>The arrivals among <paramref name="arrivalIds"/> addressed to <paramref name="municipalityCode"/>:
+    /// received now (the first time counts), announced ones become acknowledged, version raised. Returns
+    /// id and case reference of each.</summary>
+    public abstract Task<List<(string Id, string CaseReference)>> MarkReceivedAsync(DbConnection connection, DbTransaction transaction,
+        string municipalityCode, string[] arrivalIds, DateTime now, int announced, int acknowledged, CancellationToken cancellationToken);
+
+    public abstract Task InsertHistoryAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<HistoryRow> rows, CancellationToken cancellationToken);
+
+    /// <summary>Writes an audit record with its (already keyed) subjects.</summary>
+    public abstract Task InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects, CancellationToken cancellationToken);
+
+    /// <summary>Raises the revision of these feeds (see <see cref="FeedEntity.Revision"/>).</summary>
+    public abstract Task RaiseRevisionAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> feeds, CancellationToken cancellationToken);
+
+    /// <summary>Tells the other instances on the database, if the provider can (inside the transaction,
+    /// so they hear of it only if and when it commits). Where it cannot they find out by polling.</summary>
+    public virtual Task SignalAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<Feed.FeedSignal> signals, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
+
+    // ---- Feed leases (databases several instances share; run outside any write, one statement each) ----
+
+    /// <summary>Takes the feed's lease for <paramref name="instance"/> if it is free, expired or already
+    /// its own; whether it now holds it.</summary>
+    public virtual Task<bool> AcquireLeaseAsync(DbConnection connection, string feed, string instance, TimeSpan duration, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("Feed leases are for databases several instances share.");
+
+    /// <summary>Extends the leases <paramref name="instance"/> holds among <paramref name="feeds"/>;
+    /// returns those it still holds, each with whether another instance asked for it within <paramref name="recent"/>.</summary>
+    public virtual Task<List<(string Feed, bool Wanted)>> RenewLeasesAsync(DbConnection connection, IReadOnlyCollection<string> feeds, string instance, TimeSpan duration, TimeSpan recent, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("Feed leases are for databases several instances share.");
+
+    /// <summary>Asks the holder of the feed's lease to let go when its streams do not acknowledge.</summary>
+    public virtual Task WantLeaseAsync(DbConnection connection, string feed, string instance, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("Feed leases are for databases several instances share.");
+
+    public virtual Task ReleaseLeaseAsync(DbConnection connection, string feed, string instance, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("Feed leases are for databases several instances share.");
+
+    protected static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command;
+    }
+
+    protected static DbParameter Add(DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+        return parameter;
+    }
+
+    protected static string Json<T>(T[] values) => JsonSerializer.Serialize(values);
+
+    protected static async Task<List<AcknowledgedRow>> ReadAcknowledgedAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        var rows = new List<AcknowledgedRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new AcknowledgedRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : (byte[])reader.GetValue(4)));
+        }
+        return rows;
+    }
+
+    protected static async Task<List<(string, string)>> ReadPairsAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        var rows = new List<(string, string)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        return rows;
+    }
+}
+
+/// <summary>SQLite: one prepared statement executed per row (no round trip to pay), sets passed as a
+/// JSON array read with <c>json_each</c>, <c>RETURNING</c> for what an update changed.</summary>
+internal sealed class SqliteStatements : StorageStatements
+{
+    public override async Task<long> RaiseHeadAsync(DbConnection connection, DbTransaction transaction, string feed, int count, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "INSERT INTO \"Feeds\" (\"Id\", \"HeadSequence\", \"Revision\") VALUES ($feed, $count, 0) " +
+            "ON CONFLICT (\"Id\") DO UPDATE SET \"HeadSequence\" = \"HeadSequence\" + excluded.\"HeadSequence\" RETURNING \"HeadSequence\"");
+        Add(command, "$feed", feed);
+        Add(command, "$count", count);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public override async Task InsertNoticesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<NoticeRow> rows, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "INSERT INTO \"Notices\" (\"FeedId\", \"Sequence\", \"NoticeId\", \"Type\", \"Subject\", \"CreatedAt\", \"Body\", \"AuditSubjects\") " +
+            "VALUES ($feed, $sequence, $id, $type, $subject, $created, $body, $audit)");
+        var feed = Add(command, "$feed", null);
+        var sequence = Add(command, "$sequence", null);
+        var id = Add(command, "$id", null);
+        var type = Add(command, "$type", null);
+        var subject = Add(command, "$subject", null);
+        var created = Add(command, "$created", null);
+        var body = Add(command, "$body", null);
+        var audit = Add(command, "$audit", null);
+        foreach (var row in rows)
+        {
+            feed.Value = row.FeedId;
+            sequence.Value = row.Sequence;
+            id.Value = row.NoticeId;
+            type.Value = row.Type;
+            subject.Value = row.Subject;
+            created.Value = row.CreatedAt;
+            body.Value = row.Body;
+            audit.Value = row.AuditSubjects;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    public override async Task<List<AcknowledgedRow>> AcknowledgeAsync(DbConnection connection, DbTransaction transaction, string feed, long[] sequences, DateTime now, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "UPDATE \"Notices\" SET \"AcknowledgedAt\" = $now WHERE \"FeedId\" = $feed AND \"AcknowledgedAt\" IS NULL " +
+            "AND \"Sequence\" IN (SELECT value FROM json_each($sequences)) " +
+            "RETURNING \"Sequence\", \"Type\", \"Subject\", \"AuditSubjects\", CASE WHEN \"AuditSubjects\" IS NULL THEN \"Body\" END");
+        Add(command, "$now", now);
+        Add(command, "$feed", feed);
+        Add(command, "$sequences", Json(sequences));
+        return await ReadAcknowledgedAsync(command, cancellationToken);
+    }
+
+    public override async Task<List<(string Id, string CaseReference)>> MarkReceivedAsync(DbConnection connection, DbTransaction transaction,
+        string municipalityCode, string[] arrivalIds, DateTime now, int announced, int acknowledged, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "UPDATE \"Arrivals\" SET \"AcknowledgedAt\" = COALESCE(\"AcknowledgedAt\", $now), " +
+            "\"State\" = CASE WHEN \"State\" = $announced THEN $acknowledged ELSE \"State\" END, \"Version\" = \"Version\" + 1 " +
+            "WHERE \"MunicipalityCode\" = $code AND \"Id\" IN (SELECT value FROM json_each($ids)) RETURNING \"Id\", \"CaseReference\"");
+        Add(command, "$now", now);
+        Add(command, "$announced", announced);
+        Add(command, "$acknowledged", acknowledged);
+        Add(command, "$code", municipalityCode);
+        Add(command, "$ids", Json(arrivalIds));
+        return await ReadPairsAsync(command, cancellationToken);
+    }
+
+    public override async Task InsertHistoryAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<HistoryRow> rows, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "INSERT INTO \"ArrivalHistory\" (\"ArrivalId\", \"At\", \"Actor\", \"Action\", \"Description\") VALUES ($arrival, $at, $actor, $action, $description)");
+        var arrival = Add(command, "$arrival", null);
+        var at = Add(command, "$at", null);
+        var actor = Add(command, "$actor", null);
+        var action = Add(command, "$action", null);
+        var description = Add(command, "$description", null);
+        foreach (var row in rows)
+        {
+            arrival.Value = row.ArrivalId;
+            at.Value = row.At;
+            actor.Value = row.Actor;
+            action.Value = row.Action;
+            description.Value = row.Description;
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    public override async Task InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects, CancellationToken cancellationToken)
+    {
+        long id;
+        await using (var command = Command(connection, transaction,
+            "INSERT INTO \"AuditRecords\" (\"TraceId\", \"OperationId\", \"Operation\", \"ProcessingActivity\", \"CallerOin\", \"OrganisationId\", \"Outcome\", \"StartedAt\", \"EndedAt\") " +
+            "VALUES ($trace, $operation_id, $operation, $activity, $oin, $organisation, $outcome, $started, $ended) RETURNING \"Id\""))
+        {
+            AddRecord(command, record);
+            id = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+        if (subjects.Count == 0)
+        {
+            return;
+        }
+        await using var insert = Command(connection, transaction, "INSERT INTO \"AuditSubjects\" (\"RecordId\", \"Subject\") VALUES ($record, $subject)");
+        Add(insert, "$record", id);
+        var subject = Add(insert, "$subject", null);
+        foreach (var value in subjects)
+        {
+            subject.Value = value;
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    public override async Task RaiseRevisionAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> feeds, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "UPDATE \"Feeds\" SET \"Revision\" = \"Revision\" + 1 WHERE \"Id\" IN (SELECT value FROM json_each($feeds))");
+        Add(command, "$feeds", Json(feeds.ToArray()));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static void AddRecord(DbCommand command, AuditRecordEntity record)
+    {
+        Add(command, "$trace", record.TraceId);
+        Add(command, "$operation_id", record.OperationId);
+        Add(command, "$operation", record.Operation);
+        Add(command, "$activity", record.ProcessingActivity);
+        Add(command, "$oin", record.CallerOin);
+        Add(command, "$organisation", record.OrganisationId);
+        Add(command, "$outcome", record.Outcome);
+        Add(command, "$started", record.StartedAt);
+        Add(command, "$ended", record.EndedAt);
+    }
+}
+
+/// <summary>PostgreSQL: every statement one round trip for the whole set (arrays with <c>= ANY</c> and
+/// <c>unnest</c>), <c>RETURNING</c> for what an update changed.</summary>
+internal sealed class PostgresStatements : StorageStatements
+{
+    public override async Task<long> RaiseHeadAsync(DbConnection connection, DbTransaction transaction, string feed, int count, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "INSERT INTO \"Feeds\" (\"Id\", \"HeadSequence\", \"Revision\") VALUES (@feed, @count, 0) " +
+            "ON CONFLICT (\"Id\") DO UPDATE SET \"HeadSequence\" = \"Feeds\".\"HeadSequence\" + EXCLUDED.\"HeadSequence\" RETURNING \"HeadSequence\"");
+        Add(command, "feed", feed);
+        Add(command, "count", (long)count);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public override async Task InsertNoticesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<NoticeRow> rows, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "INSERT INTO \"Notices\" (\"FeedId\", \"Sequence\", \"NoticeId\", \"Type\", \"Subject\", \"CreatedAt\", \"Body\", \"AuditSubjects\") " +
+            "SELECT * FROM unnest(@feeds, @sequences, @ids, @types, @subjects, @created, @bodies, @audit)");
+        Add(command, "feeds", rows.Select(r => r.FeedId).ToArray());
+        Add(command, "sequences", rows.Select(r => r.Sequence).ToArray());
+        Add(command, "ids", rows.Select(r => r.NoticeId).ToArray());
+        Add(command, "types", rows.Select(r => r.Type).ToArray());
+        Add(command, "subjects", rows.Select(r => r.Subject).ToArray());
+        Add(command, "created", rows.Select(r => r.CreatedAt).ToArray());
+        Add(command, "bodies", rows.Select(r => r.Body).ToArray());
+        Add(command, "audit", rows.Select(r => r.AuditSubjects).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override async Task<List<AcknowledgedRow>> AcknowledgeAsync(DbConnection connection, DbTransaction transaction, string feed, long[] sequences, DateTime now, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "UPDATE \"Notices\" SET \"AcknowledgedAt\" = @now WHERE \"FeedId\" = @feed AND \"AcknowledgedAt\" IS NULL AND \"Sequence\" = ANY(@sequences) " +
+            "RETURNING \"Sequence\", \"Type\", \"Subject\", \"AuditSubjects\", CASE WHEN \"AuditSubjects\" IS NULL THEN \"Body\" END");
+        Add(command, "now", now);
+        Add(command, "feed", feed);
+        Add(command, "sequences", sequences);
+        return await ReadAcknowledgedAsync(command, cancellationToken);
+    }
+
+    public override async Task<List<(string Id, string CaseReference)>> MarkReceivedAsync(DbConnection connection, DbTransaction transaction,
+        string municipalityCode, string[] arrivalIds, DateTime now, int announced, int acknowledged, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "UPDATE \"Arrivals\" SET \"AcknowledgedAt\" = COALESCE(\"AcknowledgedAt\", @now), " +
+            "\"State\" = CASE WHEN \"State\" = @announced THEN @acknowledged ELSE \"State\" END, \"Version\" = \"Version\" + 1 " +
+            "WHERE \"MunicipalityCode\" = @code AND \"Id\" = ANY(@ids) RETURNING \"Id\", \"CaseReference\"");
+        Add(command, "now", now);
+        Add(command, "announced", announced);
+        Add(command, "acknowledged", acknowledged);
+        Add(command, "code", municipalityCode);
+        Add(command, "ids", arrivalIds);
+        return await ReadPairsAsync(command, cancellationToken);
+    }
+
+    public override async Task InsertHistoryAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<HistoryRow> rows, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "INSERT INTO \"ArrivalHistory\" (\"ArrivalId\", \"At\", \"Actor\", \"Action\", \"Description\") SELECT * FROM unnest(@arrivals, @at, @actors, @actions, @descriptions)");
+        Add(command, "arrivals", rows.Select(r => r.ArrivalId).ToArray());
+        Add(command, "at", rows.Select(r => r.At).ToArray());
+        Add(command, "actors", rows.Select(r => r.Actor).ToArray());
+        Add(command, "actions", rows.Select(r => r.Action).ToArray());
+        Add(command, "descriptions", rows.Select(r => r.Description).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override async Task InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "WITH record AS (INSERT INTO \"AuditRecords\" (\"TraceId\", \"OperationId\", \"Operation\", \"ProcessingActivity\", \"CallerOin\", \"OrganisationId\", \"Outcome\", \"StartedAt\", \"EndedAt\") " +
+            "VALUES (@trace, @operation_id, @operation, @activity, @oin, @organisation, @outcome, @started, @ended) RETURNING \"Id\") " +
+            "INSERT INTO \"AuditSubjects\" (\"RecordId\", \"Subject\") SELECT record.\"Id\", subject FROM record, unnest(@subjects) AS subject");
+        Add(command, "trace", record.TraceId);
+        Add(command, "operation_id", record.OperationId);
+        Add(command, "operation", record.Operation);
+        Add(command, "activity", record.ProcessingActivity);
+        Add(command, "oin", record.CallerOin);
+        Add(command, "organisation", record.OrganisationId);
+        Add(command, "outcome", record.Outcome);
+        Add(command, "started", record.StartedAt);
+        Add(command, "ended", record.EndedAt);
+        Add(command, "subjects", subjects.ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override async Task RaiseRevisionAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> feeds, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction, "UPDATE \"Feeds\" SET \"Revision\" = \"Revision\" + 1 WHERE \"Id\" = ANY(@feeds)");
+        Add(command, "feeds", feeds.ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override async Task<bool> AcquireLeaseAsync(DbConnection connection, string feed, string instance, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, null,
+            "INSERT INTO \"FeedLeases\" (\"FeedId\", \"InstanceId\", \"ExpiresAt\", \"WantedAt\") VALUES (@feed, @instance, now() + @duration, NULL) " +
+            "ON CONFLICT (\"FeedId\") DO UPDATE SET \"InstanceId\" = EXCLUDED.\"InstanceId\", \"ExpiresAt\" = EXCLUDED.\"ExpiresAt\", \"WantedAt\" = NULL " +
+            "WHERE \"FeedLeases\".\"ExpiresAt\" < now() OR \"FeedLeases\".\"InstanceId\" = EXCLUDED.\"InstanceId\" RETURNING \"FeedId\"");
+        Add(command, "feed", feed);
+        Add(command, "instance", instance);
+        Add(command, "duration", duration);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    public override async Task<List<(string Feed, bool Wanted)>> RenewLeasesAsync(DbConnection connection, IReadOnlyCollection<string> feeds, string instance, TimeSpan duration, TimeSpan recent, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, null,
+            "UPDATE \"FeedLeases\" SET \"ExpiresAt\" = now() + @duration WHERE \"InstanceId\" = @instance AND \"FeedId\" = ANY(@feeds) " +
+            "RETURNING \"FeedId\", COALESCE(\"WantedAt\" > now() - @recent, false)");
+        Add(command, "duration", duration);
+        Add(command, "instance", instance);
+        Add(command, "feeds", feeds.ToArray());
+        Add(command, "recent", recent);
+        var held = new List<(string, bool)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            held.Add((reader.GetString(0), reader.GetBoolean(1)));
+        }
+        return held;
+    }
+
+    public override async Task WantLeaseAsync(DbConnection connection, string feed, string instance, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, null, "UPDATE \"FeedLeases\" SET \"WantedAt\" = now() WHERE \"FeedId\" = @feed AND \"InstanceId\" <> @instance");
+        Add(command, "feed", feed);
+        Add(command, "instance", instance);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override async Task ReleaseLeaseAsync(DbConnection connection, string feed, string instance, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, null,
+            "DELETE FROM \"FeedLeases\" WHERE \"FeedId\" = @feed AND \"InstanceId\" = @instance; SELECT pg_notify(@channel, @payload)");
+        Add(command, "feed", feed);
+        Add(command, "instance", instance);
+        Add(command, "channel", Feed.PostgresFeedListener.Channel);
+        Add(command, "payload", Feed.FeedSignal.Payloads([Feed.FeedSignal.Released(feed)]).Single());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override async Task SignalAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<Feed.FeedSignal> signals, CancellationToken cancellationToken)
+    {
+        foreach (var payload in Feed.FeedSignal.Payloads(signals))
+        {
+            await using var command = Command(connection, transaction, "SELECT pg_notify(@channel, @payload)");
+            Add(command, "channel", Feed.PostgresFeedListener.Channel);
+            Add(command, "payload", payload);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+}
+
+/// <summary>SQL Server: sets passed as JSON and read with <c>OPENJSON</c>, <c>OUTPUT</c> for what an
+/// update changed, multi-row inserts in chunks under the 2,100-parameter limit. Written to the shape
+/// of the other two; no SQL Server runs here to prove it.</summary>
+internal sealed class SqlServerStatements : StorageStatements
+{
+    private const int RowsPerInsert = 200;
+
+    public override async Task<long> RaiseHeadAsync(DbConnection connection, DbTransaction transaction, string feed, int count, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "UPDATE [Feeds] SET [HeadSequence] = [HeadSequence] + @count OUTPUT INSERTED.[HeadSequence] WHERE [Id] = @feed; " +
+            "IF @@ROWCOUNT = 0 INSERT INTO [Feeds] ([Id], [HeadSequence], [Revision]) OUTPUT INSERTED.[HeadSequence] VALUES (@feed, @count, 0);");
+        Add(command, "@feed", feed);
+        Add(command, "@count", (long)count);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public override async Task InsertNoticesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<NoticeRow> rows, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in rows.Chunk(RowsPerInsert))
+        {
+            var values = string.Join(", ", chunk.Select((_, i) => $"(@f{i}, @s{i}, @n{i}, @t{i}, @j{i}, @c{i}, @b{i}, @a{i})"));
+            await using var command = Command(connection, transaction,
+                "INSERT INTO [Notices] ([FeedId], [Sequence], [NoticeId], [Type], [Subject], [CreatedAt], [Body], [AuditSubjects]) VALUES " + values);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var row = chunk[i];
+                Add(command, $"@f{i}", row.FeedId);
+                Add(command, $"@s{i}", row.Sequence);
+                Add(command, $"@n{i}", row.NoticeId);
+                Add(command, $"@t{i}", row.Type);
+                Add(command, $"@j{i}", row.Subject);
+                Add(command, $"@c{i}", row.CreatedAt);
+                Add(command, $"@b{i}", row.Body);
+                Add(command, $"@a{i}", row.AuditSubjects);
+            }
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    public override async Task<List<AcknowledgedRow>> AcknowledgeAsync(DbConnection connection, DbTransaction transaction, string feed, long[] sequences, DateTime now, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "UPDATE [Notices] SET [AcknowledgedAt] = @now " +
+            "OUTPUT INSERTED.[Sequence], INSERTED.[Type], INSERTED.[Subject], INSERTED.[AuditSubjects], CASE WHEN INSERTED.[AuditSubjects] IS NULL THEN INSERTED.[Body] END " +
+            "WHERE [FeedId] = @feed AND [AcknowledgedAt] IS NULL AND [Sequence] IN (SELECT CAST([value] AS bigint) FROM OPENJSON(@sequences))");
+        Add(command, "@now", now);
+        Add(command, "@feed", feed);
+        Add(command, "@sequences", Json(sequences));
+        return await ReadAcknowledgedAsync(command, cancellationToken);
+    }
+
+    public override async Task<List<(string Id, string CaseReference)>> MarkReceivedAsync(DbConnection connection, DbTransaction transaction,
+        string municipalityCode, string[] arrivalIds, DateTime now, int announced, int acknowledged, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "UPDATE [Arrivals] SET [AcknowledgedAt] = COALESCE([AcknowledgedAt], @now), " +
+            "[State] = CASE WHEN [State] = @announced THEN @acknowledged ELSE [State] END, [Version] = [Version] + 1 " +
+            "OUTPUT INSERTED.[Id], INSERTED.[CaseReference] " +
+            "WHERE [MunicipalityCode] = @code AND [Id] IN (SELECT [value] FROM OPENJSON(@ids))");
+        Add(command, "@now", now);
+        Add(command, "@announced", announced);
+        Add(command, "@acknowledged", acknowledged);
+        Add(command, "@code", municipalityCode);
+        Add(command, "@ids", Json(arrivalIds));
+        return await ReadPairsAsync(command, cancellationToken);
+    }
+
+    public override async Task InsertHistoryAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<HistoryRow> rows, CancellationToken cancellationToken)
+    {
+        foreach (var chunk in rows.Chunk(RowsPerInsert))
+        {
+            var values = string.Join(", ", chunk.Select((_, i) => $"(@r{i}, @t{i}, @w{i}, @a{i}, @d{i})"));
+            await using var command = Command(connection, transaction,
+                "INSERT INTO [ArrivalHistory] ([ArrivalId], [At], [Actor], [Action], [Description]) VALUES " + values);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                Add(command, $"@r{i}", chunk[i].ArrivalId);
+                Add(command, $"@t{i}", chunk[i].At);
+                Add(command, $"@w{i}", chunk[i].Actor);
+                Add(command, $"@a{i}", chunk[i].Action);
+                Add(command, $"@d{i}", chunk[i].Description);
+            }
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    public override async Task InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "DECLARE @id bigint; " +
+            "INSERT INTO [AuditRecords] ([TraceId], [OperationId], [Operation], [ProcessingActivity], [CallerOin], [OrganisationId], [Outcome], [StartedAt], [EndedAt]) " +
+            "VALUES (@trace, @operation_id, @operation, @activity, @oin, @organisation, @outcome, @started, @ended); SET @id = SCOPE_IDENTITY(); " +
+            "INSERT INTO [AuditSubjects] ([RecordId], [Subject]) SELECT @id, [value] FROM OPENJSON(@subjects);");
+        Add(command, "@trace", record.TraceId);
+        Add(command, "@operation_id", record.OperationId);
+        Add(command, "@operation", record.Operation);
+        Add(command, "@activity", record.ProcessingActivity);
+        Add(command, "@oin", record.CallerOin);
+        Add(command, "@organisation", record.OrganisationId);
+        Add(command, "@outcome", record.Outcome);
+        Add(command, "@started", record.StartedAt);
+        Add(command, "@ended", record.EndedAt);
+        Add(command, "@subjects", Json(subjects.ToArray()));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override async Task RaiseRevisionAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> feeds, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "UPDATE [Feeds] SET [Revision] = [Revision] + 1 WHERE [Id] IN (SELECT [value] FROM OPENJSON(@feeds))");
+        Add(command, "@feeds", Json(feeds.ToArray()));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override async Task<bool> AcquireLeaseAsync(DbConnection connection, string feed, string instance, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, null,
+            "MERGE [FeedLeases] WITH (HOLDLOCK) AS target USING (SELECT @feed AS [FeedId]) AS source ON target.[FeedId] = source.[FeedId] " +
+            "WHEN MATCHED AND (target.[ExpiresAt] < SYSUTCDATETIME() OR target.[InstanceId] = @instance) THEN " +
+            "UPDATE SET [InstanceId] = @instance, [ExpiresAt] = DATEADD(millisecond, @ms, SYSUTCDATETIME()), [WantedAt] = NULL " +
+            "WHEN NOT MATCHED THEN INSERT ([FeedId], [InstanceId], [ExpiresAt], [WantedAt]) VALUES (@feed, @instance, DATEADD(millisecond, @ms, SYSUTCDATETIME()), NULL) " +
+            "OUTPUT inserted.[FeedId];");
+        Add(command, "@feed", feed);
+        Add(command, "@instance", instance);
+        Add(command, "@ms", (int)duration.TotalMilliseconds);
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    public override async Task<List<(string Feed, bool Wanted)>> RenewLeasesAsync(DbConnection connection, IReadOnlyCollection<string> feeds, string instance, TimeSpan duration, TimeSpan recent, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, null,
+            "UPDATE [FeedLeases] SET [ExpiresAt] = DATEADD(millisecond, @ms, SYSUTCDATETIME()) " +
+            "OUTPUT inserted.[FeedId], CASE WHEN inserted.[WantedAt] > DATEADD(millisecond, -@recent, SYSUTCDATETIME()) THEN 1 ELSE 0 END " +
+            "WHERE [InstanceId] = @instance AND [FeedId] IN (SELECT [value] FROM OPENJSON(@feeds))");
+        Add(command, "@ms", (int)duration.TotalMilliseconds);
+        Add(command, "@recent", (int)recent.TotalMilliseconds);
+        Add(command, "@instance", instance);
+        Add(command, "@feeds", Json(feeds.ToArray()));
+        var held = new List<(string, bool)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            held.Add((reader.GetString(0), reader.GetInt32(1) == 1));
+        }
+        return held;
+    }
+
+    public override async Task WantLeaseAsync(DbConnection connection, string feed, string instance, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, null, "UPDATE [FeedLeases] SET [WantedAt] = SYSUTCDATETIME() WHERE [FeedId] = @feed AND [InstanceId] <> @instance");
+        Add(command, "@feed", feed);
+        Add(command, "@instance", instance);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public override async Task ReleaseLeaseAsync(DbConnection connection, string feed, string instance, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, null, "DELETE FROM [FeedLeases] WHERE [FeedId] = @feed AND [InstanceId] = @instance");
+        Add(command, "@feed", feed);
+        Add(command, "@instance", instance);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
