@@ -49,10 +49,14 @@ internal static class AuditCommand
         foreach (var record in records)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{record.StartedAt:yyyy-MM-dd HH:mm:ss.fff}  {record.EndedAt:yyyy-MM-dd HH:mm:ss.fff}  {record.OrganisationId,-18}  {record.ProcessingActivity,-32}  {record.Outcome,-19}  {record.Subjects.Count,8}  {record.TraceId}  {record.Operation}"));
+                $"{record.StartedAt:yyyy-MM-dd HH:mm:ss.fff}  {record.EndedAt:yyyy-MM-dd HH:mm:ss.fff}  {record.OrganisationId,-18}  {record.ProcessingActivity,-32}  {record.Outcome,-19}  {SubjectCount(record),8}  {record.TraceId}  {record.Operation}"));
         }
         output.WriteLine($"{records.Count} record(s).");
     }
+
+    /// <summary>The data subjects of a record, a delivery's included.</summary>
+    private static int SubjectCount(AuditRecordEntity record) =>
+        record.Subjects.Count + record.Deliveries.SelectMany(d => d.Subjects.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Distinct(StringComparer.Ordinal).Count();
 
     private static DateTime? ToUtc(DateTime? time) => time is { } t ? DateTime.SpecifyKind(t, DateTimeKind.Utc) : null;
 }

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Audit;
+using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Identity;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -22,9 +24,13 @@ internal static class BacklogSeeder
     /// its arrival row, so acknowledging it does the gateway's full work (arrival marked received,
     /// history, a notice to COA). Notices at or below <paramref name="acknowledgedShare"/> of each
     /// feed's new range are stored as acknowledged already. Returns each feed's head before seeding.</summary>
-    public static async Task<Dictionary<string, long>> SeedAsync(string database, IReadOnlyList<BenchMunicipality> municipalities, int count,
+    public static async Task<Dictionary<string, long>> SeedAsync(string database, BenchPki pki, IReadOnlyList<BenchMunicipality> municipalities, int count,
         bool withArrivals, double acknowledgedShare, CancellationToken cancellationToken)
     {
+        // The key the gateway (serve --dev --certs) uses, so the stored audit subjects are what it would store.
+        var keyPath = Path.Combine(pki.Directory, Serve.GatewayLauncher.DevAuditKeyFile);
+        AuditKey.CreateFileIfMissing(keyPath);
+        var auditKey = AuditKey.Load(keyPath);
         await using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Pooling = false }.ToString());
         await connection.OpenAsync(cancellationToken);
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
@@ -42,8 +48,14 @@ internal static class BacklogSeeder
         }
 
         using var notice = Command(connection, transaction,
-            "INSERT INTO Notices (FeedId, Sequence, NoticeId, Type, Subject, CreatedAt, AcknowledgedAt, Body) VALUES ($feed, $sequence, $id, $type, $subject, $created, $acknowledged, $body)",
-            "$feed", "$sequence", "$id", "$type", "$subject", "$created", "$acknowledged", "$body");
+            "INSERT INTO Notices (FeedId, Sequence, NoticeId, Type, Subject, CreatedAt, AcknowledgedAt, Body, AuditSubjects, CauseRecordId) VALUES ($feed, $sequence, $id, $type, $subject, $created, $acknowledged, $body, $audit, $cause)",
+            "$feed", "$sequence", "$id", "$type", "$subject", "$created", "$acknowledged", "$body", "$audit", "$cause");
+        // Each arrival as COA's AnnounceArrival would have left it: its audit record with the data subjects.
+        using var record = Command(connection, transaction,
+            "INSERT INTO AuditRecords (TraceId, OperationId, Operation, ProcessingActivity, CallerOin, OrganisationId, Outcome, StartedAt, EndedAt) " +
+            "VALUES ($trace, $operation, '/exchange.v1.ArrivalService/AnnounceArrival', 'Aankondigen aankomst', $oin, 'coa', 'OK', $at, $at) RETURNING Id",
+            "$trace", "$operation", "$oin", "$at");
+        using var recordSubject = Command(connection, transaction, "INSERT INTO AuditSubjects (RecordId, Subject) VALUES ($record, $subject)", "$record", "$subject");
         using var arrival = Command(connection, transaction,
             "INSERT INTO Arrivals (Id, CaseReference, MunicipalityCode, Kind, State, AnnouncedBy, AnnouncedAt, ExpectedArrivalDate, Version, Details) " +
             "VALUES ($id, $case, $code, $kind, 1, 'coa', $at, $expected, 1, $details)",
@@ -72,7 +84,16 @@ internal static class BacklogSeeder
             next[feed] = sequence;
             written[feed] = written.GetValueOrDefault(feed) + 1;
             var acknowledged = written[feed] <= acknowledgedShare * perFeed.GetValueOrDefault(feed, 1);
-            Bind(notice, feed, sequence, body.NoticeId, AnnouncedType, arrivalId, now, acknowledged ? now : DBNull.Value, body.ToByteArray());
+            Bind(record, System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString(), System.Diagnostics.ActivitySpanId.CreateRandom().ToHexString(),
+                DevCertificateAuthority.TestOin(1), now);
+            var recordId = (long)(await record.ExecuteScalarAsync(cancellationToken))!;
+            var keys = NoticeOutbox.AuditKeysOf(body, auditKey);
+            foreach (var key in keys.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                Bind(recordSubject, recordId, key);
+                await recordSubject.ExecuteNonQueryAsync(cancellationToken);
+            }
+            Bind(notice, feed, sequence, body.NoticeId, AnnouncedType, arrivalId, now, acknowledged ? now : DBNull.Value, body.ToByteArray(), keys, recordId);
             await notice.ExecuteNonQueryAsync(cancellationToken);
             if (withArrivals)
             {

@@ -14,15 +14,25 @@ internal static class BenchCommand
         var keep = new Option<bool>("--keep") { Description = "Keep the temporary folder with the databases and certificates." };
         var serverArguments = new Option<string[]>("--server-arg") { Description = "An extra argument for every gateway process, e.g. --server-arg=--Gateway:MaxStreamWindow=2000 (repeatable)." };
         var serverLog = new Option<string?>("--server-log") { Description = "Append everything the gateway processes print to this file (for diagnosis)." };
+        var scenarios = new Option<string[]>("--scenario")
+        {
+            Description = $"Run only these scenarios (repeatable): {string.Join(", ", BenchRunner.ScenarioNames)}. Default: all.",
+        };
         var command = new Command("bench", "Benchmark the gateway: Ping baseline, announce throughput, end-to-end latency, burst, catch-up, idle streams, footprint.")
         {
-            quick, output, keep, serverArguments, serverLog,
+            quick, output, keep, serverArguments, serverLog, scenarios,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             var profile = result.GetValue(quick) ? BenchProfile.Quick : BenchProfile.Full;
             var server = new ServerOptions(result.GetValue(serverArguments) ?? [], result.GetValue(serverLog));
-            return await new BenchRunner(profile, server, result.GetValue(output)!, result.GetValue(keep), Console.Out).RunAsync(cancellationToken);
+            var only = result.GetValue(scenarios) ?? [];
+            if (only.FirstOrDefault(s => !BenchRunner.ScenarioNames.Contains(s)) is { } unknown)
+            {
+                await Console.Error.WriteLineAsync($"exgw bench: unknown scenario '{unknown}'; the scenarios are {string.Join(", ", BenchRunner.ScenarioNames)}.");
+                return 2;
+            }
+            return await new BenchRunner(profile with { Only = only }, server, result.GetValue(output)!, result.GetValue(keep), Console.Out).RunAsync(cancellationToken);
         });
         return command;
     }

@@ -22,8 +22,18 @@ internal sealed class BenchContext(BenchProfile profile, ServerOptions server, B
     /// <summary>The main benchmark database: fresh at the start, then used by every scenario in turn.</summary>
     public string Database => Path.Combine(WorkDirectory, "bench.db");
 
+    /// <summary>Creates the schema of <see cref="Database"/> as the gateway does, for a scenario that
+    /// writes into it before any gateway ran on it (when the earlier scenarios were skipped).</summary>
+    public Task EnsureDatabaseAsync(CancellationToken cancellationToken) =>
+        new ExchangeGateway.Server.Storage.GatewayDbContextFactory(new ExchangeGateway.Server.Storage.StorageOptions { ConnectionString = $"Data Source={Database}" })
+            .MigrateAsync(cancellationToken);
+
     /// <summary>Ping results of the baseline step, by concurrency, for the ratios.</summary>
     public Dictionary<int, StepResult> Baseline { get; } = [];
+
+    /// <summary>The baseline at a concurrency, or one of NaNs when the throughput scenario did not run.</summary>
+    public StepResult BaselineAt(int concurrency) => Baseline.GetValueOrDefault(concurrency)
+        ?? new StepResult(concurrency, double.NaN, double.NaN, double.NaN, double.NaN, 0, 0, []);
 
     public void Say(string message) => output.WriteLine($"[{DateTime.Now:HH:mm:ss} load {MachineInfo.LoadAverage()}] {message}");
 

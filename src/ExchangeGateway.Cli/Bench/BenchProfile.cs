@@ -6,6 +6,11 @@ internal sealed record BenchProfile
 {
     public required string Mode { get; init; }
 
+    /// <summary>The scenarios to run (see <see cref="BenchRunner.ScenarioNames"/>); empty: all.</summary>
+    public IReadOnlyList<string> Only { get; init; } = [];
+
+    public bool Runs(string scenario) => Only.Count == 0 || Only.Contains(scenario);
+
     /// <summary>How many of the municipalities are announced to and subscribed (null: all 342).</summary>
     public int? Municipalities { get; init; }
 
@@ -13,7 +18,7 @@ internal sealed record BenchProfile
     public IReadOnlyList<int> Concurrencies { get; init; } = [1, 16, 64, 256];
 
     /// <summary>Runs of each throughput step; the median is reported.</summary>
-    public required int Runs { get; init; }
+    public required int StepRuns { get; init; }
 
     public required TimeSpan StepWarmup { get; init; }
 
@@ -55,7 +60,7 @@ internal sealed record BenchProfile
     public static BenchProfile Full { get; } = new()
     {
         Mode = "full",
-        Runs = 3,
+        StepRuns = 3,
         StepWarmup = TimeSpan.FromSeconds(1),
         WarmUp = TimeSpan.FromSeconds(30),
         StepDuration = TimeSpan.FromSeconds(4),
@@ -72,7 +77,7 @@ internal sealed record BenchProfile
     public static BenchProfile Quick { get; } = new()
     {
         Mode = "quick",
-        Runs = 1,
+        StepRuns = 1,
         StepWarmup = TimeSpan.FromMilliseconds(200),
         WarmUp = TimeSpan.FromSeconds(1),
         StepDuration = TimeSpan.FromMilliseconds(500),

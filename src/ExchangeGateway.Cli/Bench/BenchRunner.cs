@@ -5,6 +5,9 @@ namespace ExchangeGateway.Cli.Bench;
 /// <summary>Runs every scenario against the real gateway in a child process and reports.</summary>
 internal sealed class BenchRunner(BenchProfile profile, ServerOptions server, string outputPath, bool keep, TextWriter output)
 {
+    /// <summary>The scenarios by name, for <c>--scenario</c>.</summary>
+    public static readonly string[] ScenarioNames = ["throughput", "e2e", "burst", "catchup", "streams", "footprint"];
+
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
@@ -40,36 +43,68 @@ internal sealed class BenchRunner(BenchProfile profile, ServerOptions server, st
 
     private static async Task RunScenariosAsync(BenchContext bench, CancellationToken cancellationToken)
     {
-        var (gateway, connections, startUp) = await bench.StartGatewayAsync(bench.Database, cancellationToken);
-        try
+        var profile = bench.Profile;
+        if (profile.Runs("throughput") || profile.Runs("e2e") || profile.Runs("burst") || profile.Runs("footprint"))
         {
-            await FootprintScenario.RecordFreshAsync(bench, gateway, startUp, cancellationToken);
-            var announced = await ThroughputScenario.RunAsync(bench, gateway, connections, cancellationToken);
-            FootprintScenario.RecordDatabase(bench, announced);
-
-            var listeners = new MunicipalListeners(connections);
+            var (gateway, connections, startUp) = await bench.StartGatewayAsync(bench.Database, cancellationToken);
             try
             {
-                var start = Stopwatch.GetTimestamp();
-                await Task.WhenAll(bench.Municipalities.Select(m => listeners.OpenAsync(m))).WaitAsync(TimeSpan.FromMinutes(2), cancellationToken);
-                bench.Say($"{listeners.Streams} municipality streams open in {Stopwatch.GetElapsedTime(start).TotalSeconds:0.0} s");
-                await WarmUpFeedsAsync(bench, connections, listeners, cancellationToken);
-                await EndToEndScenario.RunAsync(bench, gateway, connections, listeners, cancellationToken);
-                await BurstScenario.RunAsync(bench, gateway, connections, listeners, cancellationToken);
+                if (profile.Runs("footprint"))
+                {
+                    await FootprintScenario.RecordFreshAsync(bench, gateway, startUp, cancellationToken);
+                }
+                if (profile.Runs("throughput") || profile.Runs("footprint"))
+                {
+                    var announced = await ThroughputScenario.RunAsync(bench, gateway, connections, cancellationToken);
+                    FootprintScenario.RecordDatabase(bench, announced);
+                }
+                if (profile.Runs("e2e") || profile.Runs("burst"))
+                {
+                    await FeedScenariosAsync(bench, gateway, connections, cancellationToken);
+                }
             }
             finally
             {
-                await listeners.DisposeAsync();
+                connections.Dispose();
+                await gateway.DisposeAsync();
+            }
+        }
+        if (profile.Runs("catchup"))
+        {
+            await CatchUpScenario.RunAsync(bench, cancellationToken);
+        }
+        if (profile.Runs("streams"))
+        {
+            await StreamsScenario.RunAsync(bench, cancellationToken);
+        }
+        if (profile.Runs("footprint"))
+        {
+            await FootprintScenario.RunLargeDatabaseAsync(bench, cancellationToken);
+        }
+    }
+
+    private static async Task FeedScenariosAsync(BenchContext bench, GatewayProcess gateway, BenchConnections connections, CancellationToken cancellationToken)
+    {
+        var listeners = new MunicipalListeners(connections);
+        try
+        {
+            var start = Stopwatch.GetTimestamp();
+            await Task.WhenAll(bench.Municipalities.Select(m => listeners.OpenAsync(m))).WaitAsync(TimeSpan.FromMinutes(2), cancellationToken);
+            bench.Say($"{listeners.Streams} municipality streams open in {Stopwatch.GetElapsedTime(start).TotalSeconds:0.0} s");
+            await WarmUpFeedsAsync(bench, connections, listeners, cancellationToken);
+            if (bench.Profile.Runs("e2e"))
+            {
+                await EndToEndScenario.RunAsync(bench, gateway, connections, listeners, cancellationToken);
+            }
+            if (bench.Profile.Runs("burst"))
+            {
+                await BurstScenario.RunAsync(bench, gateway, connections, listeners, cancellationToken);
             }
         }
         finally
         {
-            connections.Dispose();
-            await gateway.DisposeAsync();
+            await listeners.DisposeAsync();
         }
-        await CatchUpScenario.RunAsync(bench, cancellationToken);
-        await StreamsScenario.RunAsync(bench, cancellationToken);
-        await FootprintScenario.RunLargeDatabaseAsync(bench, cancellationToken);
     }
 
     /// <summary>A few announcements delivered and acknowledged before the feed scenarios are timed.</summary>

@@ -17,9 +17,10 @@ internal static class CatchUpScenario
     {
         var count = bench.Profile.BacklogCount;
         var municipality = bench.Pki.Municipalities.First(m => m.Code == "0363");
+        await bench.EnsureDatabaseAsync(cancellationToken);
         Dictionary<string, long> heads = [];
         var seed = await BacklogSeeder.TimeAsync(async () => heads = await BacklogSeeder.SeedAsync(
-            bench.Database, [municipality], count, withArrivals: true, acknowledgedShare: 0, cancellationToken));
+            bench.Database, bench.Pki, [municipality], count, withArrivals: true, acknowledgedShare: 0, cancellationToken));
         var head = heads.Values.Single();
         bench.Say($"seeded {count:N0} notices for municipality {municipality.Code} in {seed.TotalSeconds:0.0} s");
 
@@ -76,7 +77,7 @@ internal static class CatchUpScenario
         bench.Say($"catch-up of {count:N0}: all received {receivedSeconds:0.00} s, all acknowledged {elapsed.TotalSeconds:0.00} s, {rate:N0} notices/s");
 
         const string scenario = "5 catch-up";
-        var ping = bench.Baseline[1];
+        var ping = bench.BaselineAt(1);
         bench.Results.Add(new Figure(scenario, $"{count:N0}-notice backlog, one stream (window {Window}): all received", receivedSeconds, "s"));
         bench.Results.Add(new Figure(scenario, complete ? "all acknowledged" : $"all acknowledged (stopped at the limit: {result.Confirmed:N0} of {count:N0} confirmed)", result.AllAcknowledgedSeconds, "s"));
         bench.Results.Add(new Figure(scenario, "server CPU per notice (deliver, acknowledge)", cpuPerNotice, "ms"));

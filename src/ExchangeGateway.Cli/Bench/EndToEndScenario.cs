@@ -36,7 +36,7 @@ internal static class EndToEndScenario
         bench.Results.Scenarios["endToEnd"] = result;
         bench.Say($"e2e at {run.TargetRate:N0}/s: offered {run.OfferedRate:N0}/s, completed {run.CompletedRate:N0}/s, p50 {e2e.P50Ms:0.00} ms, p99 {e2e.P99Ms:0.00} ms, received {tracker.Received}/{run.Succeeded}, errors {run.Errors}");
 
-        var ping = bench.Baseline[1];
+        var ping = bench.BaselineAt(1);
         const string scenario = "3 end to end";
         bench.Results.Add(new Figure(scenario, $"announcements answered OK/s (asked {run.TargetRate:N0}/s; {run.Succeeded:N0} of {run.Count:N0} sent OK, {tracker.Received:N0} received)",
             run.CompletedRate, "/s", Target: $">= {0.95 * run.TargetRate:N0}/s (rate kept)", Pass: run.CompletedRate >= 0.95 * run.TargetRate && run.Errors == 0 && run.Count == profile.EndToEndCount));

@@ -70,7 +70,7 @@ internal static class FootprintScenario
         await gateway.DisposeAsync();
 
         var notices = bench.Profile.StartupDatabaseNotices;
-        var seed = await BacklogSeeder.TimeAsync(() => BacklogSeeder.SeedAsync(database, bench.Pki.Municipalities, notices,
+        var seed = await BacklogSeeder.TimeAsync(() => BacklogSeeder.SeedAsync(database, bench.Pki, bench.Pki.Municipalities, notices,
             withArrivals: false, acknowledgedShare: 0.99, cancellationToken));
         result.LargeDatabaseNotices = notices;
         result.LargeDatabaseSeedSeconds = seed.TotalSeconds;

@@ -66,7 +66,7 @@ internal static class StreamsScenario
             bench.Say($"e2e with {streams:N0} streams at {run.TargetRate:N0}/s: p50 {e2e.P50Ms:0.00} ms, p99 {e2e.P99Ms:0.00} ms, received {tracker.Received}/{run.Succeeded}; RSS after load {afterLoad / 1048576.0:N0} MiB");
 
             const string scenario = "6 streams";
-            var ping = bench.Baseline[1];
+            var ping = bench.BaselineAt(1);
             var opened = streams == profile.StreamCount ? "" : $" (stopped at the limit: {streams:N0} of {profile.StreamCount:N0})";
             bench.Results.Add(new Figure(scenario, $"{streams:N0} idle subscribers on {Math.Min(streams, municipalities.Count)} feeds: time to open all{opened}", openSeconds, "s"));
             bench.Results.Add(new Figure(scenario, "server RSS per subscriber", perSubscriber / 1024, "KiB"));

@@ -83,7 +83,7 @@ internal static class ThroughputScenario
     private static async Task<List<LoopRun>> RunsAsync(BenchContext bench, GatewayProcess server, int concurrency, Func<CancellationToken, Task> operation, CancellationToken cancellationToken)
     {
         var runs = new List<LoopRun>();
-        for (var run = 0; run < bench.Profile.Runs; run++)
+        for (var run = 0; run < bench.Profile.StepRuns; run++)
         {
             var cpuBefore = server.CpuTime();
             var result = await ClosedLoop.RunAsync(concurrency, bench.Profile.StepWarmup, bench.Profile.StepDuration, operation, cancellationToken);

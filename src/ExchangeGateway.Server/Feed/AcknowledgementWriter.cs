@@ -175,34 +175,42 @@ internal sealed class AcknowledgementWriter(GatewayStore store, AuditKey auditKe
     }
 
     /// <summary>The recipient has durably taken these notices in: one audit record of the delivery for
-    /// the stream, with the data subjects stored with the notices.</summary>
+    /// the stream. A notice caused by a recorded call is delivered as a link to that record with the
+    /// notice's own subjects (the record's subjects are already in the searchable index); one the gateway
+    /// raised by itself lists its subjects as any record does.</summary>
     private async Task RecordDeliveryAsync(WriteContext write, FeedSubscription subscription, List<AcknowledgedRow> fresh)
     {
         if (subscription.Audit is not { } audit)
         {
             return;
         }
-        var subjects = new HashSet<string>(StringComparer.Ordinal);
+        var direct = new HashSet<string>(StringComparer.Ordinal);
+        var byCause = new Dictionary<long, HashSet<string>>();
         foreach (var row in fresh)
         {
-            if (row.AuditSubjects is { } keys)
-            {
-                foreach (var key in keys.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    subjects.Add(key);
-                }
-            }
-            else if (row.LegacyBody is { } body)
-            {
+            var keys = row.AuditSubjects?.Split(' ', StringSplitOptions.RemoveEmptyEntries)
                 // Stored before the subjects were kept with the notice.
-                foreach (var (kind, identifier) in AuditSubjects.Of(Notice.Parser.ParseFrom(body)))
+                ?? [.. AuditSubjects.Of(Notice.Parser.ParseFrom(row.LegacyBody ?? [])).Select(s => auditKey.Protect(s.Kind, s.Identifier))];
+            if (keys.Length == 0)
+            {
+                continue;
+            }
+            if (row.CauseRecordId is { } cause)
+            {
+                if (!byCause.TryGetValue(cause, out var set))
                 {
-                    subjects.Add(auditKey.Protect(kind, identifier));
+                    byCause[cause] = set = new HashSet<string>(StringComparer.Ordinal);
                 }
+                set.UnionWith(keys);
+            }
+            else
+            {
+                direct.UnionWith(keys);
             }
         }
+        var deliveries = byCause.Select(c => new DeliveredCause(c.Key, string.Join(' ', c.Value))).ToList();
         await write.Statements.InsertAuditRecordAsync(write.Db.Database.GetDbConnection(), write.Db.Database.CurrentTransaction!.GetDbTransaction(),
-            audit.Delivery(write.Now), subjects, write.CancellationToken);
+            audit.Delivery(write.Now), direct, deliveries, write.CancellationToken);
     }
 
     /// <summary>A municipality's acknowledgement of an announcement is "received by the municipality" for COA.</summary>

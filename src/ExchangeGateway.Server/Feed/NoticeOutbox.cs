@@ -26,6 +26,10 @@ internal sealed class NoticeOutbox(string source, DateTime now, AuditKey auditKe
 {
     private readonly List<Pending> _pending = [];
 
+    /// <summary>The audit record of the call whose change causes these notices (set when the call is
+    /// recorded in the same transaction); their deliveries are recorded as links to it.</summary>
+    public AuditRecordEntity? Cause { get; set; }
+
     /// <summary>The feeds that get a notice when this unit of work commits.</summary>
     public IReadOnlyCollection<string> Feeds => [.. _pending.Select(p => p.Feed).Distinct()];
 
@@ -40,10 +44,12 @@ internal sealed class NoticeOutbox(string source, DateTime now, AuditKey auditKe
         notice.Time = Timestamp.FromDateTime(now);
         notice.Source = causedBy ?? source;
         notice.Subject = subject;
-        var subjects = AuditSubjects.Of(notice);
-        var keys = string.Join(' ', subjects.Select(s => auditKey.Protect(s.Kind, s.Identifier)).Distinct(StringComparer.Ordinal));
-        _pending.Add(new Pending(feed, notice.NoticeId, notice.Type, subject, notice.ToByteArray(), keys, now));
+        _pending.Add(new Pending(feed, notice.NoticeId, notice.Type, subject, notice.ToByteArray(), AuditKeysOf(notice, auditKey), now));
     }
+
+    /// <summary>The data subjects of <paramref name="notice"/> as the audit log stores them, space-separated.</summary>
+    public static string AuditKeysOf(Notice notice, AuditKey auditKey) =>
+        string.Join(' ', AuditSubjects.Of(notice).Select(s => auditKey.Protect(s.Kind, s.Identifier)).Distinct(StringComparer.Ordinal));
 
     /// <summary>Sequences and stores the notices of every outbox of one transaction, one head update
     /// per feed however many units of work the transaction holds; returns them for the feed engines.</summary>
@@ -52,15 +58,17 @@ internal sealed class NoticeOutbox(string source, DateTime now, AuditKey auditKe
     {
         var committed = new List<CommittedNotice>();
         var rows = new List<NoticeRow>();
-        foreach (var group in outboxes.SelectMany(o => o._pending).GroupBy(p => p.Feed).OrderBy(g => g.Key, StringComparer.Ordinal))
+        // The causes' ids exist now: each unit's changes (its audit record among them) are saved.
+        var pending = outboxes.SelectMany(o => o._pending.Select(p => (Notice: p, Cause: o.Cause?.Id)));
+        foreach (var group in pending.GroupBy(p => p.Notice.Feed).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var notices = group.ToList();
             var head = await statements.RaiseHeadAsync(connection, transaction, group.Key, notices.Count, cancellationToken);
             var sequence = head - notices.Count;
-            foreach (var notice in notices)
+            foreach (var (notice, cause) in notices)
             {
                 sequence++;
-                rows.Add(new NoticeRow(notice.Feed, sequence, notice.NoticeId, notice.Type, notice.Subject, notice.CreatedAt, notice.Body, notice.AuditSubjects));
+                rows.Add(new NoticeRow(notice.Feed, sequence, notice.NoticeId, notice.Type, notice.Subject, notice.CreatedAt, notice.Body, notice.AuditSubjects, cause));
                 committed.Add(new CommittedNotice(notice.Feed, sequence, notice.Subject, notice.Body));
             }
         }

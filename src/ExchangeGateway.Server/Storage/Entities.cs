@@ -174,6 +174,10 @@ internal sealed class NoticeEntity
     /// space-separated), computed when the notice is created, so recording its delivery reads no body.
     /// Retention erases them with the notice's personal data.</summary>
     public string? AuditSubjects { get; set; }
+
+    /// <summary>The audit record of the call whose change caused the notice (none for what the gateway
+    /// does on its own, e.g. a merger move); a delivery is recorded as a link to it.</summary>
+    public long? CauseRecordId { get; set; }
 }
 
 /// <summary>The first answer to a mutating request, kept so a retry gets the same answer.</summary>
@@ -213,6 +217,19 @@ internal sealed class AuditRecordEntity
     public DateTime StartedAt { get; set; }
     public DateTime EndedAt { get; set; }
     public List<AuditSubjectEntity> Subjects { get; set; } = [];
+    public List<AuditDeliveryEntity> Deliveries { get; set; } = [];
+}
+
+/// <summary>What a delivery record delivered: the notices caused by one processing (the cause's
+/// record holds their data subjects in the searchable index) and, precisely, the subjects those
+/// notices name (keyed, space-separated). So a delivery costs one row per cause, not one index entry
+/// per person per delivery, and a search by person still finds it: the cause by the index, then the
+/// delivery by the link, checked against its own subjects.</summary>
+internal sealed class AuditDeliveryEntity
+{
+    public long RecordId { get; set; }
+    public long CauseRecordId { get; set; }
+    public required string Subjects { get; set; }
 }
 
 /// <summary>A data subject of an audit record: HMAC-SHA256 of its identifier under a key kept

@@ -19,6 +19,7 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
     public DbSet<UnannouncedPersonEntity> UnannouncedPersons => Set<UnannouncedPersonEntity>();
     public DbSet<AuditRecordEntity> AuditRecords => Set<AuditRecordEntity>();
     public DbSet<AuditSubjectEntity> AuditSubjects => Set<AuditSubjectEntity>();
+    public DbSet<AuditDeliveryEntity> AuditDeliveries => Set<AuditDeliveryEntity>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -164,6 +165,15 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
             record.HasIndex(r => new { r.OrganisationId, r.StartedAt });
             record.HasIndex(r => r.TraceId);
             record.HasMany(r => r.Subjects).WithOne().HasForeignKey(s => s.RecordId).OnDelete(DeleteBehavior.Cascade);
+            record.HasMany(r => r.Deliveries).WithOne().HasForeignKey(d => d.RecordId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<AuditDeliveryEntity>(delivery =>
+        {
+            delivery.ToTable("AuditDeliveries");
+            delivery.HasKey(d => new { d.RecordId, d.CauseRecordId });
+            delivery.Property(d => d.Subjects).IsUnicode(false);
+            delivery.HasIndex(d => d.CauseRecordId);
         });
 
         modelBuilder.Entity<AuditSubjectEntity>(subject =>

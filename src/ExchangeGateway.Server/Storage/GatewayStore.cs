@@ -58,8 +58,11 @@ internal sealed partial class GatewayStore(
             var response = await work(context);
             if (audit is not null)
             {
-                // The record of this processing commits with the change it records, or not at all.
-                context.Db.AuditRecords.Add(audit.Record("OK", context.Now, AuditSubjects.Of(request, response)));
+                // The record of this processing commits with the change it records, or not at all;
+                // the notices the change causes name it, so their deliveries are recorded as links to it.
+                var record = audit.Record("OK", context.Now, AuditSubjects.Of(request, response));
+                context.Db.AuditRecords.Add(record);
+                context.Outbox.Cause = record;
             }
             context.Db.IdempotencyRecords.Add(new IdempotencyEntity
             {

@@ -4,11 +4,14 @@ using System.Text.Json;
 namespace ExchangeGateway.Server.Storage;
 
 /// <summary>A notice row as the outbox writes it.</summary>
-internal readonly record struct NoticeRow(string FeedId, long Sequence, string NoticeId, string Type, string Subject, DateTime CreatedAt, byte[] Body, string AuditSubjects);
+internal readonly record struct NoticeRow(string FeedId, long Sequence, string NoticeId, string Type, string Subject, DateTime CreatedAt, byte[] Body, string AuditSubjects, long? CauseRecordId);
 
 /// <summary>A notice the acknowledgement just marked: what its effects need. <see cref="LegacyBody"/>
 /// is the body only for a notice stored before audit subjects were kept with it.</summary>
-internal readonly record struct AcknowledgedRow(long Sequence, string Type, string Subject, string? AuditSubjects, byte[]? LegacyBody);
+internal readonly record struct AcknowledgedRow(long Sequence, string Type, string Subject, string? AuditSubjects, byte[]? LegacyBody, long? CauseRecordId);
+
+/// <summary>Part of a delivery record: the notices of one cause it delivered, with their subjects.</summary>
+internal readonly record struct DeliveredCause(long CauseRecordId, string Subjects);
 
 /// <summary>An arrival history entry written set-based.</summary>
 internal readonly record struct HistoryRow(string ArrivalId, DateTime At, string Actor, string Action, string Description);
@@ -45,8 +48,10 @@ internal abstract class StorageStatements
 
     public abstract Task InsertHistoryAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<HistoryRow> rows, CancellationToken cancellationToken);
 
-    /// <summary>Writes an audit record with its (already keyed) subjects.</summary>
-    public abstract Task InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects, CancellationToken cancellationToken);
+    /// <summary>Writes an audit record with its (already keyed) subjects and, for a delivery, the causes
+    /// of what it delivered.</summary>
+    public abstract Task InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects,
+        IReadOnlyCollection<DeliveredCause> deliveries, CancellationToken cancellationToken);
 
     /// <summary>Raises the revision of these feeds (see <see cref="FeedEntity.Revision"/>).</summary>
     public abstract Task RaiseRevisionAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> feeds, CancellationToken cancellationToken);
@@ -101,7 +106,8 @@ internal abstract class StorageStatements
         while (await reader.ReadAsync(cancellationToken))
         {
             rows.Add(new AcknowledgedRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : (byte[])reader.GetValue(4)));
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(4) ? null : (byte[])reader.GetValue(4),
+                reader.IsDBNull(5) ? null : reader.GetInt64(5)));
         }
         return rows;
     }
@@ -135,8 +141,8 @@ internal sealed class SqliteStatements : StorageStatements
     public override async Task InsertNoticesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<NoticeRow> rows, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction,
-            "INSERT INTO \"Notices\" (\"FeedId\", \"Sequence\", \"NoticeId\", \"Type\", \"Subject\", \"CreatedAt\", \"Body\", \"AuditSubjects\") " +
-            "VALUES ($feed, $sequence, $id, $type, $subject, $created, $body, $audit)");
+            "INSERT INTO \"Notices\" (\"FeedId\", \"Sequence\", \"NoticeId\", \"Type\", \"Subject\", \"CreatedAt\", \"Body\", \"AuditSubjects\", \"CauseRecordId\") " +
+            "VALUES ($feed, $sequence, $id, $type, $subject, $created, $body, $audit, $cause)");
         var feed = Add(command, "$feed", null);
         var sequence = Add(command, "$sequence", null);
         var id = Add(command, "$id", null);
@@ -145,6 +151,7 @@ internal sealed class SqliteStatements : StorageStatements
         var created = Add(command, "$created", null);
         var body = Add(command, "$body", null);
         var audit = Add(command, "$audit", null);
+        var cause = Add(command, "$cause", null);
         foreach (var row in rows)
         {
             feed.Value = row.FeedId;
@@ -155,6 +162,7 @@ internal sealed class SqliteStatements : StorageStatements
             created.Value = row.CreatedAt;
             body.Value = row.Body;
             audit.Value = row.AuditSubjects;
+            cause.Value = row.CauseRecordId is { } causeId ? causeId : DBNull.Value;
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
     }
@@ -164,7 +172,7 @@ internal sealed class SqliteStatements : StorageStatements
         await using var command = Command(connection, transaction,
             "UPDATE \"Notices\" SET \"AcknowledgedAt\" = $now WHERE \"FeedId\" = $feed AND \"AcknowledgedAt\" IS NULL " +
             "AND \"Sequence\" IN (SELECT value FROM json_each($sequences)) " +
-            "RETURNING \"Sequence\", \"Type\", \"Subject\", \"AuditSubjects\", CASE WHEN \"AuditSubjects\" IS NULL THEN \"Body\" END");
+            "RETURNING \"Sequence\", \"Type\", \"Subject\", \"AuditSubjects\", CASE WHEN \"AuditSubjects\" IS NULL THEN \"Body\" END, \"CauseRecordId\"");
         Add(command, "$now", now);
         Add(command, "$feed", feed);
         Add(command, "$sequences", Json(sequences));
@@ -206,7 +214,8 @@ internal sealed class SqliteStatements : StorageStatements
         }
     }
 
-    public override async Task InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects, CancellationToken cancellationToken)
+    public override async Task InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects,
+        IReadOnlyCollection<DeliveredCause> deliveries, CancellationToken cancellationToken)
     {
         long id;
         await using (var command = Command(connection, transaction,
@@ -216,17 +225,29 @@ internal sealed class SqliteStatements : StorageStatements
             AddRecord(command, record);
             id = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
         }
-        if (subjects.Count == 0)
+        if (subjects.Count > 0)
         {
-            return;
+            await using var insert = Command(connection, transaction, "INSERT INTO \"AuditSubjects\" (\"RecordId\", \"Subject\") VALUES ($record, $subject)");
+            Add(insert, "$record", id);
+            var subject = Add(insert, "$subject", null);
+            foreach (var value in subjects)
+            {
+                subject.Value = value;
+                await insert.ExecuteNonQueryAsync(cancellationToken);
+            }
         }
-        await using var insert = Command(connection, transaction, "INSERT INTO \"AuditSubjects\" (\"RecordId\", \"Subject\") VALUES ($record, $subject)");
-        Add(insert, "$record", id);
-        var subject = Add(insert, "$subject", null);
-        foreach (var value in subjects)
+        if (deliveries.Count > 0)
         {
-            subject.Value = value;
-            await insert.ExecuteNonQueryAsync(cancellationToken);
+            await using var insert = Command(connection, transaction, "INSERT INTO \"AuditDeliveries\" (\"RecordId\", \"CauseRecordId\", \"Subjects\") VALUES ($record, $cause, $subjects)");
+            Add(insert, "$record", id);
+            var cause = Add(insert, "$cause", null);
+            var keys = Add(insert, "$subjects", null);
+            foreach (var delivery in deliveries)
+            {
+                cause.Value = delivery.CauseRecordId;
+                keys.Value = delivery.Subjects;
+                await insert.ExecuteNonQueryAsync(cancellationToken);
+            }
         }
     }
 
@@ -269,8 +290,8 @@ internal sealed class PostgresStatements : StorageStatements
     public override async Task InsertNoticesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<NoticeRow> rows, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction,
-            "INSERT INTO \"Notices\" (\"FeedId\", \"Sequence\", \"NoticeId\", \"Type\", \"Subject\", \"CreatedAt\", \"Body\", \"AuditSubjects\") " +
-            "SELECT * FROM unnest(@feeds, @sequences, @ids, @types, @subjects, @created, @bodies, @audit)");
+            "INSERT INTO \"Notices\" (\"FeedId\", \"Sequence\", \"NoticeId\", \"Type\", \"Subject\", \"CreatedAt\", \"Body\", \"AuditSubjects\", \"CauseRecordId\") " +
+            "SELECT * FROM unnest(@feeds, @sequences, @ids, @types, @subjects, @created, @bodies, @audit, @causes)");
         Add(command, "feeds", rows.Select(r => r.FeedId).ToArray());
         Add(command, "sequences", rows.Select(r => r.Sequence).ToArray());
         Add(command, "ids", rows.Select(r => r.NoticeId).ToArray());
@@ -279,6 +300,7 @@ internal sealed class PostgresStatements : StorageStatements
         Add(command, "created", rows.Select(r => r.CreatedAt).ToArray());
         Add(command, "bodies", rows.Select(r => r.Body).ToArray());
         Add(command, "audit", rows.Select(r => r.AuditSubjects).ToArray());
+        Add(command, "causes", rows.Select(r => r.CauseRecordId).ToArray());
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -286,7 +308,7 @@ internal sealed class PostgresStatements : StorageStatements
     {
         await using var command = Command(connection, transaction,
             "UPDATE \"Notices\" SET \"AcknowledgedAt\" = @now WHERE \"FeedId\" = @feed AND \"AcknowledgedAt\" IS NULL AND \"Sequence\" = ANY(@sequences) " +
-            "RETURNING \"Sequence\", \"Type\", \"Subject\", \"AuditSubjects\", CASE WHEN \"AuditSubjects\" IS NULL THEN \"Body\" END");
+            "RETURNING \"Sequence\", \"Type\", \"Subject\", \"AuditSubjects\", CASE WHEN \"AuditSubjects\" IS NULL THEN \"Body\" END, \"CauseRecordId\"");
         Add(command, "now", now);
         Add(command, "feed", feed);
         Add(command, "sequences", sequences);
@@ -320,12 +342,14 @@ internal sealed class PostgresStatements : StorageStatements
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public override async Task InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects, CancellationToken cancellationToken)
+    public override async Task InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects,
+        IReadOnlyCollection<DeliveredCause> deliveries, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction,
             "WITH record AS (INSERT INTO \"AuditRecords\" (\"TraceId\", \"OperationId\", \"Operation\", \"ProcessingActivity\", \"CallerOin\", \"OrganisationId\", \"Outcome\", \"StartedAt\", \"EndedAt\") " +
-            "VALUES (@trace, @operation_id, @operation, @activity, @oin, @organisation, @outcome, @started, @ended) RETURNING \"Id\") " +
-            "INSERT INTO \"AuditSubjects\" (\"RecordId\", \"Subject\") SELECT record.\"Id\", subject FROM record, unnest(@subjects) AS subject");
+            "VALUES (@trace, @operation_id, @operation, @activity, @oin, @organisation, @outcome, @started, @ended) RETURNING \"Id\"), " +
+            "subjects AS (INSERT INTO \"AuditSubjects\" (\"RecordId\", \"Subject\") SELECT record.\"Id\", subject FROM record, unnest(@subjects) AS subject) " +
+            "INSERT INTO \"AuditDeliveries\" (\"RecordId\", \"CauseRecordId\", \"Subjects\") SELECT record.\"Id\", d.cause, d.keys FROM record, unnest(@causes, @keys) AS d(cause, keys)");
         Add(command, "trace", record.TraceId);
         Add(command, "operation_id", record.OperationId);
         Add(command, "operation", record.Operation);
@@ -336,6 +360,8 @@ internal sealed class PostgresStatements : StorageStatements
         Add(command, "started", record.StartedAt);
         Add(command, "ended", record.EndedAt);
         Add(command, "subjects", subjects.ToArray());
+        Add(command, "causes", deliveries.Select(d => d.CauseRecordId).ToArray());
+        Add(command, "keys", deliveries.Select(d => d.Subjects).ToArray());
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -428,9 +454,9 @@ internal sealed class SqlServerStatements : StorageStatements
     {
         foreach (var chunk in rows.Chunk(RowsPerInsert))
         {
-            var values = string.Join(", ", chunk.Select((_, i) => $"(@f{i}, @s{i}, @n{i}, @t{i}, @j{i}, @c{i}, @b{i}, @a{i})"));
+            var values = string.Join(", ", chunk.Select((_, i) => $"(@f{i}, @s{i}, @n{i}, @t{i}, @j{i}, @c{i}, @b{i}, @a{i}, @r{i})"));
             await using var command = Command(connection, transaction,
-                "INSERT INTO [Notices] ([FeedId], [Sequence], [NoticeId], [Type], [Subject], [CreatedAt], [Body], [AuditSubjects]) VALUES " + values);
+                "INSERT INTO [Notices] ([FeedId], [Sequence], [NoticeId], [Type], [Subject], [CreatedAt], [Body], [AuditSubjects], [CauseRecordId]) VALUES " + values);
             for (var i = 0; i < chunk.Length; i++)
             {
                 var row = chunk[i];
@@ -442,6 +468,7 @@ internal sealed class SqlServerStatements : StorageStatements
                 Add(command, $"@c{i}", row.CreatedAt);
                 Add(command, $"@b{i}", row.Body);
                 Add(command, $"@a{i}", row.AuditSubjects);
+                Add(command, $"@r{i}", row.CauseRecordId);
             }
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -451,7 +478,7 @@ internal sealed class SqlServerStatements : StorageStatements
     {
         await using var command = Command(connection, transaction,
             "UPDATE [Notices] SET [AcknowledgedAt] = @now " +
-            "OUTPUT INSERTED.[Sequence], INSERTED.[Type], INSERTED.[Subject], INSERTED.[AuditSubjects], CASE WHEN INSERTED.[AuditSubjects] IS NULL THEN INSERTED.[Body] END " +
+            "OUTPUT INSERTED.[Sequence], INSERTED.[Type], INSERTED.[Subject], INSERTED.[AuditSubjects], CASE WHEN INSERTED.[AuditSubjects] IS NULL THEN INSERTED.[Body] END, INSERTED.[CauseRecordId] " +
             "WHERE [FeedId] = @feed AND [AcknowledgedAt] IS NULL AND [Sequence] IN (SELECT CAST([value] AS bigint) FROM OPENJSON(@sequences))");
         Add(command, "@now", now);
         Add(command, "@feed", feed);
@@ -494,13 +521,15 @@ internal sealed class SqlServerStatements : StorageStatements
         }
     }
 
-    public override async Task InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects, CancellationToken cancellationToken)
+    public override async Task InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects,
+        IReadOnlyCollection<DeliveredCause> deliveries, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction,
             "DECLARE @id bigint; " +
             "INSERT INTO [AuditRecords] ([TraceId], [OperationId], [Operation], [ProcessingActivity], [CallerOin], [OrganisationId], [Outcome], [StartedAt], [EndedAt]) " +
             "VALUES (@trace, @operation_id, @operation, @activity, @oin, @organisation, @outcome, @started, @ended); SET @id = SCOPE_IDENTITY(); " +
-            "INSERT INTO [AuditSubjects] ([RecordId], [Subject]) SELECT @id, [value] FROM OPENJSON(@subjects);");
+            "INSERT INTO [AuditSubjects] ([RecordId], [Subject]) SELECT @id, [value] FROM OPENJSON(@subjects); " +
+            "INSERT INTO [AuditDeliveries] ([RecordId], [CauseRecordId], [Subjects]) SELECT @id, [cause], [keys] FROM OPENJSON(@deliveries) WITH ([cause] bigint, [keys] varchar(max));");
         Add(command, "@trace", record.TraceId);
         Add(command, "@operation_id", record.OperationId);
         Add(command, "@operation", record.Operation);
@@ -511,6 +540,7 @@ internal sealed class SqlServerStatements : StorageStatements
         Add(command, "@started", record.StartedAt);
         Add(command, "@ended", record.EndedAt);
         Add(command, "@subjects", Json(subjects.ToArray()));
+        Add(command, "@deliveries", JsonSerializer.Serialize(deliveries.Select(d => new { cause = d.CauseRecordId, keys = d.Subjects })));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

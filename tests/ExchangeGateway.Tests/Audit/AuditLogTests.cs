@@ -140,6 +140,36 @@ public sealed class AuditLogTests(GatewayHostFixture fixture) : IClassFixture<Ga
     }
 
     [Fact]
+    public async Task Subscribe_DeliveryOfANoticeCausedByARecordedCall_IsFoundByThePersonsTheNoticeNamesOnly()
+    {
+        // The IND is told the travellers' V-numbers, not the referent's: its delivery concerns the travellers.
+        var details = TestArrivals.Family("0363", 1);
+        var arrival = await Host.AnnounceAsync(details);
+        await using (var reader = await FeedReader.OpenAsync(Host.Feed("ind")))
+        {
+            Notice notice;
+            do
+            {
+                notice = await reader.NextNoticeAsync();
+            }
+            while (notice.Subject != arrival.ArrivalId);
+            await reader.AcknowledgeAsync(notice.Sequence);
+        }
+
+        var byTraveller = await BySubjectAsync(details.Travellers[0].VNumber);
+        var byReferent = await BySubjectAsync(details.Referent.VNumber);
+
+        var delivery = Assert.Single(byTraveller, r => r.Operation.EndsWith("/Subscribe", StringComparison.Ordinal) && r.OrganisationId == "ind");
+        Assert.Contains(byTraveller, r => r.Operation.EndsWith("/AnnounceArrival", StringComparison.Ordinal));
+        Assert.Contains(byReferent, r => r.Operation.EndsWith("/AnnounceArrival", StringComparison.Ordinal));
+        Assert.DoesNotContain(byReferent, r => r.Id == delivery.Id);
+        // Linked to the announcement's record, with the subjects of the notice itself.
+        var link = Assert.Single(delivery.Deliveries);
+        Assert.Equal(Key.Protect(SubjectKind.VNumber, details.Travellers[0].VNumber), link.Subjects);
+        Assert.Empty(delivery.Subjects);
+    }
+
+    [Fact]
     public async Task Query_ByCallerAndTime_FiltersRecords()
     {
         var before = Host.Time.GetUtcNow().UtcDateTime.AddSeconds(-1);

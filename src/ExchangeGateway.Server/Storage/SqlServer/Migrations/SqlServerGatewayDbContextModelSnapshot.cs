@@ -156,6 +156,26 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                     b.ToTable("ArrivalHistory", (string)null);
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditDeliveryEntity", b =>
+                {
+                    b.Property<long>("RecordId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CauseRecordId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Subjects")
+                        .IsRequired()
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(max)");
+
+                    b.HasKey("RecordId", "CauseRecordId");
+
+                    b.HasIndex("CauseRecordId");
+
+                    b.ToTable("AuditDeliveries", (string)null);
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditRecordEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -411,6 +431,9 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                         .IsRequired()
                         .HasColumnType("varbinary(max)");
 
+                    b.Property<long?>("CauseRecordId")
+                        .HasColumnType("bigint");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("datetime2");
 
@@ -581,6 +604,15 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditDeliveryEntity", b =>
+                {
+                    b.HasOne("ExchangeGateway.Server.Storage.AuditRecordEntity", null)
+                        .WithMany("Deliveries")
+                        .HasForeignKey("RecordId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditSubjectEntity", b =>
                 {
                     b.HasOne("ExchangeGateway.Server.Storage.AuditRecordEntity", null)
@@ -639,6 +671,8 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
 
             modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditRecordEntity", b =>
                 {
+                    b.Navigation("Deliveries");
+
                     b.Navigation("Subjects");
                 });
 

@@ -149,6 +149,26 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.ToTable("ArrivalHistory", (string)null);
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditDeliveryEntity", b =>
+                {
+                    b.Property<long>("RecordId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CauseRecordId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Subjects")
+                        .IsRequired()
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("RecordId", "CauseRecordId");
+
+                    b.HasIndex("CauseRecordId");
+
+                    b.ToTable("AuditDeliveries", (string)null);
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditRecordEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -402,6 +422,9 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                         .IsRequired()
                         .HasColumnType("BLOB");
 
+                    b.Property<long?>("CauseRecordId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -572,6 +595,15 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditDeliveryEntity", b =>
+                {
+                    b.HasOne("ExchangeGateway.Server.Storage.AuditRecordEntity", null)
+                        .WithMany("Deliveries")
+                        .HasForeignKey("RecordId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditSubjectEntity", b =>
                 {
                     b.HasOne("ExchangeGateway.Server.Storage.AuditRecordEntity", null)
@@ -630,6 +662,8 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
 
             modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditRecordEntity", b =>
                 {
+                    b.Navigation("Deliveries");
+
                     b.Navigation("Subjects");
                 });
 

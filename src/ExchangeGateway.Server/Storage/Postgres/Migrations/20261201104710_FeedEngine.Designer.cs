@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace ExchangeGateway.Server.Storage.Postgres.Migrations
 {
     [DbContext(typeof(PostgresGatewayDbContext))]
-    [Migration("20261201095729_FeedEngine")]
+    [Migration("20261201104710_FeedEngine")]
     partial class FeedEngine
     {
         /// <inheritdoc />
@@ -157,6 +157,26 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                     b.HasIndex("ArrivalId");
 
                     b.ToTable("ArrivalHistory", (string)null);
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditDeliveryEntity", b =>
+                {
+                    b.Property<long>("RecordId")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("CauseRecordId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Subjects")
+                        .IsRequired()
+                        .IsUnicode(false)
+                        .HasColumnType("text");
+
+                    b.HasKey("RecordId", "CauseRecordId");
+
+                    b.HasIndex("CauseRecordId");
+
+                    b.ToTable("AuditDeliveries", (string)null);
                 });
 
             modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditRecordEntity", b =>
@@ -414,6 +434,9 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                         .IsRequired()
                         .HasColumnType("bytea");
 
+                    b.Property<long?>("CauseRecordId")
+                        .HasColumnType("bigint");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -584,6 +607,15 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditDeliveryEntity", b =>
+                {
+                    b.HasOne("ExchangeGateway.Server.Storage.AuditRecordEntity", null)
+                        .WithMany("Deliveries")
+                        .HasForeignKey("RecordId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditSubjectEntity", b =>
                 {
                     b.HasOne("ExchangeGateway.Server.Storage.AuditRecordEntity", null)
@@ -642,6 +674,8 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
 
             modelBuilder.Entity("ExchangeGateway.Server.Storage.AuditRecordEntity", b =>
                 {
+                    b.Navigation("Deliveries");
+
                     b.Navigation("Subjects");
                 });
 

@@ -19,11 +19,36 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                 nullable: true);
 
             migrationBuilder.AddColumn<long>(
+                name: "CauseRecordId",
+                table: "Notices",
+                type: "bigint",
+                nullable: true);
+
+            migrationBuilder.AddColumn<long>(
                 name: "Revision",
                 table: "Feeds",
                 type: "bigint",
                 nullable: false,
                 defaultValue: 0L);
+
+            migrationBuilder.CreateTable(
+                name: "AuditDeliveries",
+                columns: table => new
+                {
+                    RecordId = table.Column<long>(type: "bigint", nullable: false),
+                    CauseRecordId = table.Column<long>(type: "bigint", nullable: false),
+                    Subjects = table.Column<string>(type: "text", unicode: false, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_AuditDeliveries", x => new { x.RecordId, x.CauseRecordId });
+                    table.ForeignKey(
+                        name: "FK_AuditDeliveries_AuditRecords_RecordId",
+                        column: x => x.RecordId,
+                        principalTable: "AuditRecords",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
 
             migrationBuilder.CreateTable(
                 name: "FeedLeases",
@@ -38,16 +63,28 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                 {
                     table.PrimaryKey("PK_FeedLeases", x => x.FeedId);
                 });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_AuditDeliveries_CauseRecordId",
+                table: "AuditDeliveries",
+                column: "CauseRecordId");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.DropTable(
+                name: "AuditDeliveries");
+
+            migrationBuilder.DropTable(
                 name: "FeedLeases");
 
             migrationBuilder.DropColumn(
                 name: "AuditSubjects",
+                table: "Notices");
+
+            migrationBuilder.DropColumn(
+                name: "CauseRecordId",
                 table: "Notices");
 
             migrationBuilder.DropColumn(
