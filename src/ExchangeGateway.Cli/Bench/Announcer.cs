@@ -21,7 +21,8 @@ internal sealed class Announcer(ArrivalService.ArrivalServiceClient client, Arri
     {
         var details = only is null ? factory.Next(prefix) : factory.Next(prefix, only[(Interlocked.Increment(ref _next) & int.MaxValue) % only.Count]);
         tracker?.Sending(details.CaseReference);
-        await client.AnnounceArrivalAsync(ArrivalFactory.Request(details), deadline: DateTime.UtcNow + Deadline, cancellationToken: cancellationToken);
+        var answer = await client.AnnounceArrivalAsync(ArrivalFactory.Request(details), deadline: DateTime.UtcNow + Deadline, cancellationToken: cancellationToken);
+        tracker?.Answered(answer.Arrival.ArrivalId);
     }
 
     /// <summary>Open loop: announcement i is sent at start + i/rate whether or not earlier ones were

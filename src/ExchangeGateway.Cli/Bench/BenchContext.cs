@@ -43,7 +43,7 @@ internal sealed class BenchContext(BenchProfile profile, ServerOptions server, B
     public async Task WarmUpAsync(BenchConnections connections, string spare, CancellationToken cancellationToken)
     {
         var feeds = Pki.Municipalities.Where(m => m.Code != spare).Take(8).ToList();
-        var listeners = new MunicipalListeners(connections);
+        var listeners = new FeedListeners(connections);
         try
         {
             await Task.WhenAll(feeds.Select(m => listeners.OpenAsync(m))).WaitAsync(Profile.PhaseLimit, cancellationToken);

@@ -13,6 +13,8 @@ internal sealed class BenchPki
 {
     public const string Coa = "coa";
 
+    public const string Ind = "ind";
+
     private BenchPki(string directory, IReadOnlyList<BenchMunicipality> municipalities)
     {
         Directory = directory;
@@ -36,7 +38,7 @@ internal sealed class BenchPki
         var organisations = new List<Organisation>
         {
             new(Coa, "Centraal Orgaan opvang asielzoekers", OrganisationRole.Coa, [DevCertificateAuthority.TestOin(1)], []),
-            new("ind", "Immigratie- en Naturalisatiedienst", OrganisationRole.Ind, [DevCertificateAuthority.TestOin(2)], []),
+            new(Ind, "Immigratie- en Naturalisatiedienst", OrganisationRole.Ind, [DevCertificateAuthority.TestOin(2)], []),
             new("ketenregie", "Ketenregie asielketen", OrganisationRole.ChainCoordination, [DevCertificateAuthority.TestOin(3)], []),
         };
         organisations.AddRange(municipalities.Select((m, i) => new Organisation(

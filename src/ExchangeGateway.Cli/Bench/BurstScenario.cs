@@ -11,14 +11,15 @@ internal sealed record BurstResult(int Announcements, int Sent, int AnsweredOk, 
 }
 
 /// <summary>Scenario 4: a list of arrivals announced as fast as possible to every municipality;
-/// time until every notice is acknowledged (durably) by the municipalities' subscribers.</summary>
+/// time until every notice they caused is acknowledged (durably): the municipalities', the IND's and
+/// COA's (aankondiging-ontvangen, caused by the municipalities' acknowledgements).</summary>
 internal static class BurstScenario
 {
-    public static async Task RunAsync(BenchContext bench, GatewayProcess server, BenchConnections connections, MunicipalListeners listeners, CancellationToken cancellationToken)
+    public static async Task RunAsync(BenchContext bench, GatewayProcess server, BenchConnections connections, FeedListeners listeners, CancellationToken cancellationToken)
     {
         var profile = bench.Profile;
         var announcer = new Announcer(new ArrivalService.ArrivalServiceClient(connections.For(BenchPki.Coa).Channel), bench.Arrivals);
-        var tracker = new NoticeTracker();
+        var tracker = new NoticeTracker(everyFeed: true);
         listeners.Tracker = tracker;
         var cpuBefore = server.CpuTime();
         var start = Stopwatch.GetTimestamp();
@@ -42,7 +43,7 @@ internal static class BurstScenario
         var stopped = complete ? "" : $" (stopped at the {profile.PhaseLimit.TotalSeconds:N0} s limit)";
         bench.Results.Add(new Figure(scenario, $"{run.Succeeded:N0} of {profile.BurstCount:N0} announced OK @{profile.BurstConcurrency}{stopped}", run.Announced.TotalSeconds, "s"));
         bench.Results.Add(new Figure(scenario, "all notices received", received, "s"));
-        bench.Results.Add(new Figure(scenario, $"all notices acknowledged ({tracker.Confirmed:N0} of {profile.BurstCount:N0} confirmed)", acknowledged, "s",
+        bench.Results.Add(new Figure(scenario, $"all notices on every feed acknowledged ({tracker.Confirmed:N0} of {profile.BurstCount:N0} arrivals)", acknowledged, "s",
             Target: "<= 5 s", Pass: complete && acknowledged <= 5));
         bench.Results.Add(new Figure(scenario, "server CPU per arrival (announce, deliver, acknowledge)", cpuPerArrival, "ms"));
         bench.Results.Add(new Figure(scenario, "arrivals announced, received and acknowledged per second", rate, "/s",

@@ -48,7 +48,10 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
             "--urls", "https://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
             // Scenario 6 holds about 30 idle streams per municipal organisation, a capacity test beyond
             // what one BRP system needs (the default allows 16); --server-arg may still override it.
-            "--Gateway:Limits:MaxFeedStreamsPerFeed=64"])
+            "--Gateway:Limits:MaxFeedStreamsPerFeed=64",
+            // The bench's one COA organisation offers more than the default 1,000 requests/s: the rate
+            // limiter stays on (every call takes a token), raised above the offered load.
+            "--Gateway:Limits:RequestsPerSecond=100000", "--Gateway:Limits:RequestBurst=200000"])
         {
             info.ArgumentList.Add(argument);
         }

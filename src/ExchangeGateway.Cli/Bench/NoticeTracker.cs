@@ -5,11 +5,16 @@ namespace ExchangeGateway.Cli.Bench;
 
 /// <summary>Follows a set of announcements by case reference: when each was sent, when its
 /// ArrivalAnnounced notice reached the municipality's stream, and when the acknowledgement of that
-/// notice was confirmed durable by the gateway.</summary>
-internal sealed class NoticeTracker
+/// notice was confirmed durable by the gateway; with <paramref name="everyFeed"/> also the IND's
+/// TravellersAnnounced and COA's AnnouncementReceived each announcement causes: then "all confirmed"
+/// means every notice on every feed.</summary>
+internal sealed class NoticeTracker(bool everyFeed = false)
 {
     private readonly ConcurrentDictionary<string, long> _sentAt = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _received = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _arrivals = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _indConfirmed = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _coaConfirmed = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _allReceived = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _allConfirmed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _receivedCount;
@@ -32,6 +37,27 @@ internal sealed class NoticeTracker
 
     /// <summary>Call just before the announce call.</summary>
     public void Sending(string caseReference) => _sentAt[caseReference] = Stopwatch.GetTimestamp();
+
+    /// <summary>The announcement was answered with this arrival id.</summary>
+    public void Answered(string arrivalId) => _arrivals.TryAdd(arrivalId, true);
+
+    public void OnIndConfirmed(string arrivalId)
+    {
+        if (_arrivals.ContainsKey(arrivalId) && _indConfirmed.TryAdd(arrivalId, true))
+        {
+            LastConfirmedAt = Stopwatch.GetTimestamp();
+            Check();
+        }
+    }
+
+    public void OnCoaConfirmed(string caseReference)
+    {
+        if (_sentAt.ContainsKey(caseReference) && _coaConfirmed.TryAdd(caseReference, true))
+        {
+            LastConfirmedAt = Stopwatch.GetTimestamp();
+            Check();
+        }
+    }
 
     public void OnReceived(string caseReference, long timestamp)
     {
@@ -70,7 +96,7 @@ internal sealed class NoticeTracker
         {
             _allReceived.TrySetResult();
         }
-        if (Confirmed >= expected)
+        if (Confirmed >= expected && (!everyFeed || (_indConfirmed.Count >= expected && _coaConfirmed.Count >= expected)))
         {
             _allConfirmed.TrySetResult();
         }

@@ -30,7 +30,7 @@ internal static class StreamsScenario
         await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
         var before = gateway.ResidentBytes();
 
-        var listeners = new MunicipalListeners(connections);
+        var listeners = new FeedListeners(connections);
         try
         {
             var start = Stopwatch.GetTimestamp();
@@ -48,18 +48,20 @@ internal static class StreamsScenario
             var openSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
             var after = gateway.ResidentBytes();
-            bench.Say($"{listeners.Streams:N0} streams open in {openSeconds:0.0} s; server RSS {before / 1048576.0:N0} MiB -> {after / 1048576.0:N0} MiB");
+            var streams = listeners.Streams;
+            bench.Say($"{streams:N0} streams open in {openSeconds:0.0} s; server RSS {before / 1048576.0:N0} MiB -> {after / 1048576.0:N0} MiB");
 
+            // COA and the IND read too, so every notice the announcements cause is delivered.
+            await Task.WhenAll(listeners.OpenCaughtUpAsync(BenchPki.Coa), listeners.OpenCaughtUpAsync(BenchPki.Ind)).WaitAsync(profile.PhaseLimit, cancellationToken);
             var announcer = new Announcer(new ArrivalService.ArrivalServiceClient(connections.For(BenchPki.Coa).Channel), bench.Arrivals);
-            var tracker = new NoticeTracker();
+            var tracker = new NoticeTracker(everyFeed: true);
             listeners.Tracker = tracker;
             var run = await announcer.AtRateAsync(profile.StreamsEndToEndCount, profile.StreamsEndToEndRate, EndToEndScenario.MaxInFlight, profile.PhaseLimit, "BENCH-STREAMS", tracker, cancellationToken);
             await EndToEndScenario.WaitAsync(tracker.AllConfirmed, profile.PhaseLimit, cancellationToken);
             var afterLoad = gateway.ResidentBytes();
             var e2e = tracker.EndToEnd.Summary();
             var endToEnd = new EndToEndResult(run.Count, run.Succeeded, run.TargetRate, run.OfferedRate, run.CompletedRate, e2e, run.AnnounceLatency,
-                tracker.Received, tracker.Confirmed, run.Errors, run.FirstError, listeners.Streams);
-            var streams = listeners.Streams;
+                tracker.Received, tracker.Confirmed, run.Errors, run.FirstError, streams);
             var perSubscriber = (after - before) / (double)streams;
             bench.Results.Scenarios["streams"] = new StreamsResult(streams, Math.Min(streams, municipalities.Count), municipalities.Count,
                 openSeconds, before, after, perSubscriber, endToEnd);
@@ -73,8 +75,8 @@ internal static class StreamsScenario
             bench.Results.Add(new Figure(scenario, $"server RSS total with {streams:N0} subscribers (before: {before / 1048576.0:N0} MiB)", after / 1048576.0, "MiB",
                 Target: "<= 1024 MiB", Pass: after <= 1024L * 1024 * 1024 && streams == profile.StreamCount));
             bench.Results.Add(new Figure(scenario, $"announce → notice p50 ({run.Count} at {run.TargetRate:N0}/s)", e2e.P50Ms, "ms", ThroughputScenario.Ratio(e2e.P50Ms, ping.P50Ms), "Ping @1 p50"));
-            bench.Results.Add(new Figure(scenario, "announce → notice p99", e2e.P99Ms, "ms", ThroughputScenario.Ratio(e2e.P99Ms, ping.P99Ms), "Ping @1 p99",
-                "<= 50 ms", e2e.P99Ms <= 50 && tracker.Received >= run.Succeeded && run.Succeeded == profile.StreamsEndToEndCount));
+            bench.Results.Add(new Figure(scenario, $"announce → notice p99 (over {e2e.Count:N0} samples)", e2e.P99Ms, "ms", ThroughputScenario.Ratio(e2e.P99Ms, ping.P99Ms), "Ping @1 p99",
+                "<= 20 ms over >= 2,000", e2e.P99Ms <= 20 && e2e.Count >= 2000 && tracker.Received >= run.Succeeded && run.Succeeded == profile.StreamsEndToEndCount));
         }
         finally
         {
