@@ -43,6 +43,10 @@ internal sealed class CrashRecoveryOptions
 
     public int Seed { get; init; } = Environment.TickCount;
 
+    /// <summary>Subscribers on every feed (a municipality running several instances of its connector);
+    /// the checks hold for what they received together.</summary>
+    public int SubscribersPerFeed { get; init; } = 1;
+
     /// <summary>Retries that ride over a restart: many quick attempts, and a circuit breaker that does
     /// not open (an open circuit fails calls at once, which is not what this run measures).</summary>
     public GatewayResilienceOptions Resilience { get; init; } = new()
@@ -82,13 +86,14 @@ internal sealed class CrashRecoveryRun(IChaosGateway gateway, CrashRecoveryOptio
     {
         var report = new CrashRecoveryReport();
         var address = gateway.Address;
-        var collectors = new List<FeedCollector>
+        var collectors = new List<FeedCollector>();
+        for (var i = 0; i < Math.Max(1, options.SubscribersPerFeed); i++)
         {
-            new(NewClient(address, "coa"), FeedNames.Coa, null),
-            new(NewClient(address, "ind"), FeedNames.Ind, null),
-        };
-        collectors.AddRange(options.MunicipalityCodes.Select(code =>
-            new FeedCollector(NewClient(address, ChaosPki.MunicipalOrganisation), FeedNames.Municipality(code), code)));
+            collectors.Add(new FeedCollector(NewClient(address, "coa"), FeedNames.Coa, null));
+            collectors.Add(new FeedCollector(NewClient(address, "ind"), FeedNames.Ind, null));
+            collectors.AddRange(options.MunicipalityCodes.Select(code =>
+                new FeedCollector(NewClient(address, ChaosPki.MunicipalOrganisation), FeedNames.Municipality(code), code)));
+        }
         try
         {
             using var stopAnnouncing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -195,11 +200,11 @@ internal sealed class CrashRecoveryRun(IChaosGateway gateway, CrashRecoveryOptio
     private async Task WaitForDeliveryAsync(List<FeedCollector> collectors, CancellationToken cancellationToken)
     {
         var ok = _ledger.All.Where(a => a.Outcome == AnnouncementOutcome.Ok).ToList();
-        var byFeed = collectors.ToDictionary(c => c.Feed, StringComparer.Ordinal);
+        var byFeed = ByFeed(collectors);
         bool Delivered(Announcement a) =>
-            byFeed[FeedNames.Municipality(a.Details.MunicipalityCode)].IdsFor(Announced, a.ArrivalId!) > 0
-            && byFeed[FeedNames.Ind].IdsFor(TravellersAnnounced, a.ArrivalId!) > 0
-            && byFeed[FeedNames.Coa].IdsFor(AnnouncementReceived, a.ArrivalId!) > 0;
+            IdsFor(byFeed[FeedNames.Municipality(a.Details.MunicipalityCode)], Announced, a.ArrivalId!) > 0
+            && IdsFor(byFeed[FeedNames.Ind], TravellersAnnounced, a.ArrivalId!) > 0
+            && IdsFor(byFeed[FeedNames.Coa], AnnouncementReceived, a.ArrivalId!) > 0;
         var started = Stopwatch.StartNew();
         var done = await WaitUntilAsync(() => ok.TrueForAll(Delivered) && collectors.TrueForAll(c => c.Unconfirmed == 0),
             options.ProgressTimeout, cancellationToken);
@@ -221,7 +226,7 @@ internal sealed class CrashRecoveryRun(IChaosGateway gateway, CrashRecoveryOptio
         var arrivals = await ListAllArrivalsAsync(coa, cancellationToken);
         report.ArrivalsStored = arrivals.Count;
         var stored = arrivals.ToLookup(a => a.Details.CaseReference, StringComparer.Ordinal);
-        var byFeed = collectors.ToDictionary(c => c.Feed, StringComparer.Ordinal);
+        var byFeed = ByFeed(collectors);
         foreach (var announcement in all)
         {
             var caseReference = announcement.Details.CaseReference;
@@ -255,9 +260,12 @@ internal sealed class CrashRecoveryRun(IChaosGateway gateway, CrashRecoveryOptio
         var known = all.Select(a => a.Details.CaseReference).ToHashSet(StringComparer.Ordinal);
         report.UnknownArrivals.AddRange(arrivals.Where(a => !known.Contains(a.Details.CaseReference)).Select(a => $"{a.ArrivalId} ({a.Details.CaseReference})"));
 
+        foreach (var feed in byFeed.Values)
+        {
+            await CheckFeedAsync(report, feed, cancellationToken);
+        }
         foreach (var collector in collectors)
         {
-            await CheckFeedAsync(report, collector, cancellationToken);
             report.RedeliveredNotices += collector.Redelivered;
             report.DuplicatesFiltered += collector.Subscriber.DuplicatesFiltered;
             report.NoticesHandedOut += collector.HandedOut;
@@ -265,33 +273,43 @@ internal sealed class CrashRecoveryRun(IChaosGateway gateway, CrashRecoveryOptio
         }
     }
 
-    private static void CheckDelivery(CrashRecoveryReport report, FeedCollector feed, string type, string what, string arrivalId)
+    /// <summary>The collectors of each feed: what they received together is what the feed delivered.</summary>
+    private static Dictionary<string, List<FeedCollector>> ByFeed(List<FeedCollector> collectors) =>
+        collectors.GroupBy(c => c.Feed, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+
+    private static int IdsFor(List<FeedCollector> feed, string type, string arrivalId) =>
+        feed.SelectMany(c => c.IdsFor(type, arrivalId)).Distinct(StringComparer.Ordinal).Count();
+
+    private static void CheckDelivery(CrashRecoveryReport report, List<FeedCollector> feed, string type, string what, string arrivalId)
     {
-        var ids = feed.IdsFor(type, arrivalId);
+        var ids = IdsFor(feed, type, arrivalId);
         if (ids == 0)
         {
-            report.Undelivered.Add($"{type} for {what} never reached feed {feed.Feed}");
+            report.Undelivered.Add($"{type} for {what} never reached feed {feed[0].Feed}");
         }
         else if (ids > 1)
         {
-            report.SeveralNoticeIds.Add($"{type} for {what} reached feed {feed.Feed} under {ids} notice ids");
+            report.SeveralNoticeIds.Add($"{type} for {what} reached feed {feed[0].Feed} under {ids} notice ids");
         }
     }
 
-    /// <summary>Sequences 1..head were all handed out, each under one notice id, none is left
-    /// unacknowledged, and none lies beyond the head.</summary>
-    private static async Task CheckFeedAsync(CrashRecoveryReport report, FeedCollector collector, CancellationToken cancellationToken)
+    /// <summary>Sequences 1..head were all handed out (to one subscriber of the feed or another), each
+    /// under one notice id, none is left unacknowledged, and none lies beyond the head.</summary>
+    private static async Task CheckFeedAsync(CrashRecoveryReport report, List<FeedCollector> feed, CancellationToken cancellationToken)
     {
-        if (collector.Failure is { } failure)
+        var name = feed[0].Feed;
+        foreach (var collector in feed.Where(c => c.Failure is not null))
         {
-            report.FeedProblems.Add($"{collector.Feed}: the subscriber gave up: {Describe(failure)}");
+            report.FeedProblems.Add($"{name}: a subscriber gave up: {Describe(collector.Failure!)}");
         }
-        var opened = await collector.OpenOnceAsync(cancellationToken);
+        var opened = await feed[0].OpenOnceAsync(cancellationToken);
         var head = opened.HeadSequence;
-        var sequences = collector.Sequences();
+        var sequences = feed.SelectMany(c => c.Sequences())
+            .GroupBy(s => s.Key)
+            .ToDictionary(g => g.Key, g => g.SelectMany(s => s.Value).Distinct(StringComparer.Ordinal).Count());
         if (opened.UnacknowledgedCount != 0)
         {
-            report.FeedProblems.Add($"{collector.Feed}: {opened.UnacknowledgedCount} notice(s) still unacknowledged at the end");
+            report.FeedProblems.Add($"{name}: {opened.UnacknowledgedCount} notice(s) still unacknowledged at the end");
         }
         var missing = new List<ulong>();
         for (var sequence = 1UL; sequence <= head; sequence++)
@@ -303,17 +321,17 @@ internal sealed class CrashRecoveryRun(IChaosGateway gateway, CrashRecoveryOptio
         }
         if (missing.Count > 0)
         {
-            report.FeedProblems.Add($"{collector.Feed}: head {head}, but {missing.Count} sequence(s) never handed out: {string.Join(", ", missing.Take(20))}");
+            report.FeedProblems.Add($"{name}: head {head}, but {missing.Count} sequence(s) never handed out: {string.Join(", ", missing.Take(20))}");
         }
         var beyond = sequences.Keys.Where(s => s > head || s == 0).Order().ToList();
         if (beyond.Count > 0)
         {
-            report.FeedProblems.Add($"{collector.Feed}: head {head}, but sequence(s) {string.Join(", ", beyond.Take(20))} were handed out");
+            report.FeedProblems.Add($"{name}: head {head}, but sequence(s) {string.Join(", ", beyond.Take(20))} were handed out");
         }
         var several = sequences.Where(s => s.Value > 1).Select(s => s.Key).Order().ToList();
         if (several.Count > 0)
         {
-            report.FeedProblems.Add($"{collector.Feed}: sequence(s) {string.Join(", ", several.Take(20))} came under more than one notice id");
+            report.FeedProblems.Add($"{name}: sequence(s) {string.Join(", ", several.Take(20))} came under more than one notice id");
         }
     }
 

@@ -60,21 +60,21 @@ internal sealed class FeedCollector : IAsyncDisposable
     /// <summary>Why the subscriber gave up, if it did (it should not: it reconnects).</summary>
     public Exception? Failure => _failure;
 
-    /// <summary>How many distinct notice ids carried a notice of <paramref name="type"/> about <paramref name="subject"/>.</summary>
-    public int IdsFor(string type, string subject)
+    /// <summary>The notice ids that carried a notice of <paramref name="type"/> about <paramref name="subject"/>.</summary>
+    public IReadOnlyCollection<string> IdsFor(string type, string subject)
     {
         lock (_gate)
         {
-            return _idsBySubject.TryGetValue((type, subject), out var ids) ? ids.Count : 0;
+            return _idsBySubject.TryGetValue((type, subject), out var ids) ? [.. ids] : [];
         }
     }
 
     /// <summary>Every sequence handed out, with the notice ids it came under.</summary>
-    public IReadOnlyDictionary<ulong, int> Sequences()
+    public IReadOnlyDictionary<ulong, IReadOnlyCollection<string>> Sequences()
     {
         lock (_gate)
         {
-            return _idsBySequence.ToDictionary(s => s.Key, s => s.Value.Count);
+            return _idsBySequence.ToDictionary(s => s.Key, s => (IReadOnlyCollection<string>)[.. s.Value]);
         }
     }
 

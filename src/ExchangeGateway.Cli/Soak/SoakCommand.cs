@@ -18,9 +18,10 @@ internal static class SoakCommand
         var seed = new Option<int?>("--seed") { Description = "Seed of the random kill moments and destinations (default: random)." };
         var keep = new Option<bool>("--keep") { Description = "Keep the work directory (database, certificates) afterwards." };
         var graceful = new Option<bool>("--graceful") { Description = "Stop the gateway with SIGTERM (a graceful stop, as on a deploy) instead of SIGKILL." };
+        var subscribers = new Option<int>("--subscribers-per-feed") { Description = "Subscribers on every feed, as a municipality running several connectors.", DefaultValueFactory = _ => 1 };
         var command = new Command("soak", "Durability soak: concurrent COA clients announce while the gateway (a child process) is SIGKILLed at random moments and restarted; then checks that nothing answered OK was lost, stored twice or left undelivered.")
         {
-            cycles, clients, municipalities, duration, maxKillDelay, seed, keep, graceful,
+            cycles, clients, municipalities, duration, maxKillDelay, seed, keep, graceful, subscribers,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -34,17 +35,18 @@ internal static class SoakCommand
                 Seed = result.GetValue(seed) ?? Environment.TickCount,
                 Keep = result.GetValue(keep),
                 Graceful = result.GetValue(graceful),
+                Subscribers = result.GetValue(subscribers),
             };
-            if (settings.Cycles < 1 || settings.Clients < 1 || settings.Municipalities < 1 || settings.Duration < TimeSpan.Zero)
+            if (settings.Cycles < 1 || settings.Clients < 1 || settings.Municipalities < 1 || settings.Subscribers < 1 || settings.Duration < TimeSpan.Zero)
             {
-                await Console.Error.WriteLineAsync("--cycles, --clients and --municipalities must be at least 1, --duration-per-cycle at least 0.");
+                await Console.Error.WriteLineAsync("--cycles, --clients, --municipalities and --subscribers-per-feed must be at least 1, --duration-per-cycle at least 0.");
                 return 2;
             }
             var work = Directory.CreateTempSubdirectory("exgw-soak-").FullName;
             var certificates = Path.Combine(work, "certs");
             var codes = ChaosPki.OpenMunicipalityCodes(settings.Municipalities);
             ChaosPki.Generate(certificates, codes);
-            Console.WriteLine($"soak: {settings.Cycles} cycles, {settings.Clients} clients, {codes.Count} municipalities, "
+            Console.WriteLine($"soak: {settings.Cycles} cycles, {settings.Clients} clients, {codes.Count} municipalities, {settings.Subscribers} subscriber(s) per feed, "
                 + $"{settings.Duration.TotalSeconds:F0} s per cycle, {(settings.Graceful ? "SIGTERM" : "SIGKILL")}, seed {settings.Seed}; work directory {work}");
             var clock = Stopwatch.StartNew();
             CrashRecoveryReport report;
@@ -60,6 +62,7 @@ internal static class SoakCommand
                     AnnouncementsPerCycle = 1,
                     ProgressTimeout = TimeSpan.FromSeconds(120),
                     Seed = settings.Seed,
+                    SubscribersPerFeed = settings.Subscribers,
                 }, line => Console.WriteLine($"[{clock.Elapsed:hh\\:mm\\:ss}] {line}"));
                 report = await run.RunAsync(cancellationToken);
             }

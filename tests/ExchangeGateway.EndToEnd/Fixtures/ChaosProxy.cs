@@ -11,6 +11,10 @@ public sealed class ChaosProxyOptions
     /// every ten connections is cut (a run with few connections still sees faults).</summary>
     public double CutShare { get; init; } = 0.3;
 
+    /// <summary>The first connection of every block of ten is among the cut ones: a run with only a
+    /// few long-lived connections (subscriber streams) is sure to see a cut.</summary>
+    public bool CutFirstOfBlock { get; init; }
+
     /// <summary>A cut connection forwards at least this many bytes (both directions together) before
     /// it is cut; 0 cuts some in the TLS handshake.</summary>
     public int MinBytesBeforeCut { get; init; }
@@ -177,6 +181,11 @@ public sealed class ChaosProxy : IAsyncDisposable
         {
             var cuts = (int)Math.Round(_options.CutShare * 10);
             var block = Enumerable.Range(0, 10).Select(i => i < cuts).OrderBy(_ => _random.Next()).ToList();
+            if (_options.CutFirstOfBlock && cuts > 0 && !block[0])
+            {
+                block[block.IndexOf(true)] = false;
+                block[0] = true;
+            }
             foreach (var cut in block)
             {
                 _cutPlan.Enqueue(cut);
