@@ -53,9 +53,10 @@ internal static class GatewayErrors
     public static RpcException AlreadyExists(string reason, string message, IDictionary<string, string> metadata) =>
         Build(Code.AlreadyExists, message, ErrorInfo(reason, metadata));
 
-    /// <summary>Storage is unavailable for now; the caller should retry with the same request_id.</summary>
-    public static RpcException Unavailable(string message) =>
-        Build(Code.Unavailable, message, ErrorInfo("STORAGE_UNAVAILABLE"),
+    /// <summary>Storage is unavailable for now (or, with another <paramref name="reason"/>, something
+    /// else passing); the caller should retry, a mutating call with the same request_id.</summary>
+    public static RpcException Unavailable(string message, string reason = "STORAGE_UNAVAILABLE") =>
+        Build(Code.Unavailable, message, ErrorInfo(reason),
             Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(TimeSpan.FromSeconds(1)) }));
 
     public static RpcException Internal() =>

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Threading.Channels;
 using ExchangeGateway.Server.Feed.Engine;
 using ExchangeGateway.Server.Storage;
@@ -11,11 +12,14 @@ namespace ExchangeGateway.Server.Feed;
 /// one holding its lease (<c>FeedLeases</c>). So outstanding-once, per-arrival order and the choice of
 /// stream stay exact in one process's memory, and delivery costs no database round trip per notice.
 /// An instance with streams on a feed takes the lease when it is free or has expired and renews it
-/// while it has streams; it lets go when its last stream closes (other instances hear of it at once
-/// on PostgreSQL), when it stops, when it cannot renew in time (it stops delivering before the lease
-/// can be taken over), and when every stream it has lets notices time out while another instance has
-/// asked for the feed with a stream that has not. Subscribers connected to the other instances get
-/// notices in turn: their streams stay open and receive nothing until delivery moves to them.</summary>
+/// while it has streams. It lets go when its last stream closes (other instances hear of it at once on
+/// PostgreSQL), and hands the feed over when every stream it has lets notices time out while another
+/// instance has asked for the feed with a stream that has not: it sends nothing more, and lets go once
+/// what it sent was acknowledged or timed out, so a notice is never outstanding on two instances'
+/// streams at once. An instance that cannot renew in time, or that stops, first ends its streams on
+/// the feed (UNAVAILABLE; the subscribers reconnect) and stops delivering before the lease can be taken
+/// over. Subscribers connected to the other instances get notices in turn: their streams stay open and
+/// receive nothing until delivery moves to them.</summary>
 internal sealed partial class FeedLeases : BackgroundService
 {
     /// <summary>How long a lease holds without renewal; after a crash, delivery moves within this.</summary>
@@ -23,8 +27,9 @@ internal sealed partial class FeedLeases : BackgroundService
 
     private static readonly TimeSpan Round = TimeSpan.FromSeconds(2);
 
-    // Stop delivering this long before the lease could be taken over, whatever the clocks do meanwhile.
-    private static readonly TimeSpan Margin = TimeSpan.FromSeconds(2);
+    // Stop delivering this long before the lease could be taken over. A round is abandoned after
+    // Round and the deadline checked after every round, at least every 2 x Round; the rest is slack.
+    private static readonly TimeSpan Margin = TimeSpan.FromSeconds(5);
 
     private readonly GatewayDbContextFactory _contexts;
     private readonly FeedHub _hub;
@@ -61,12 +66,17 @@ internal sealed partial class FeedLeases : BackgroundService
         {
             try
             {
-                await RoundAsync(stoppingToken);
+                // A round that cannot finish in time (the database unreachable) is abandoned, so the
+                // deadline below is checked whatever the database does.
+                using var round = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                round.CancelAfter(Round);
+                await RoundAsync(round.Token);
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
                 LogRoundFailed(_logger, exception);
             }
+            StopUnrenewed();
             // Wall-clock cadence: leases are about other processes, not the business clock.
             using var next = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             next.CancelAfter(Round);
@@ -88,7 +98,6 @@ internal sealed partial class FeedLeases : BackgroundService
         await connection.OpenAsync(cancellationToken);
         var statements = _contexts.Statements;
         var engines = _hub.Engines;
-        var now = _time.GetUtcNow();
 
         // Renew what is held; what is not returned was lost (it expired and another instance took it).
         var held = engines.Where(e => e.Active).ToList();
@@ -101,18 +110,28 @@ internal sealed partial class FeedLeases : BackgroundService
             {
                 if (!renewed.TryGetValue(engine.Feed, out var wanted))
                 {
-                    Stop(engine);
-                    LogLost(_logger, engine.Feed);
+                    Lost(engine); // it expired and another instance took it
                 }
-                else if (engine.StreamCount == 0 || (wanted && engine.AllStreamsSuspect))
+                else if (engine.StreamCount == 0)
                 {
-                    // Nobody here to deliver to, or nobody here who acknowledges while another instance has.
-                    Stop(engine);
-                    await statements.ReleaseLeaseAsync(connection, engine.Feed, _instance, cancellationToken);
-                    LogReleased(_logger, engine.Feed, engine.StreamCount);
+                    await ReleaseAsync(connection, engine, cancellationToken);
+                }
+                else if (wanted && engine.AllStreamsSuspect)
+                {
+                    // Nobody here acknowledges while another instance has a stream that does: hand over.
+                    engine.BeginHandover();
+                    if (engine.HandedOver)
+                    {
+                        await ReleaseAsync(connection, engine, cancellationToken);
+                    }
+                    else
+                    {
+                        _deliverUntil[engine.Feed] = sent + Duration - Margin;
+                    }
                 }
                 else
                 {
+                    engine.CancelHandover();
                     _deliverUntil[engine.Feed] = sent + Duration - Margin;
                 }
             }
@@ -133,21 +152,36 @@ internal sealed partial class FeedLeases : BackgroundService
             }
         }
 
-        // A lease that could not be renewed in time: stop delivering before another instance may start.
-        foreach (var engine in engines.Where(e => e.Active))
+    }
+
+    /// <summary>A lease that could not be renewed in time: stop before another instance may start.</summary>
+    private void StopUnrenewed()
+    {
+        var now = _time.GetUtcNow();
+        foreach (var engine in _hub.Engines.Where(e => e.Active))
         {
             if (_deliverUntil.TryGetValue(engine.Feed, out var until) && now > until)
             {
-                Stop(engine);
-                LogLost(_logger, engine.Feed);
+                Lost(engine);
             }
         }
     }
 
-    private void Stop(FeedEngine engine)
+    private void Lost(FeedEngine engine)
     {
+        engine.Lost();
+        _deliverUntil.Remove(engine.Feed);
+        LogLost(_logger, engine.Feed);
+    }
+
+    /// <summary>Lets go of a lease while nothing is outstanding here (no streams, or handed over).</summary>
+    private async Task ReleaseAsync(DbConnection connection, FeedEngine engine, CancellationToken cancellationToken)
+    {
+        var streams = engine.StreamCount;
         engine.Deactivate();
         _deliverUntil.Remove(engine.Feed);
+        await _contexts.Statements.ReleaseLeaseAsync(connection, engine.Feed, _instance, cancellationToken);
+        LogReleased(_logger, engine.Feed, streams);
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -165,7 +199,8 @@ internal sealed partial class FeedLeases : BackgroundService
             await connection.OpenAsync(cancellationToken);
             foreach (var engine in _hub.Engines.Where(e => e.Active))
             {
-                Stop(engine);
+                engine.Lost(); // its streams end here, so nothing sent here stays outstanding
+                _deliverUntil.Remove(engine.Feed);
                 await _contexts.Statements.ReleaseLeaseAsync(connection, engine.Feed, _instance, cancellationToken);
             }
         }

@@ -19,8 +19,9 @@ namespace ExchangeGateway.Server.Merges;
 ///
 /// Safe to run on several instances at once and again after a crash: each arrival moves in a write of
 /// its own that re-reads it and updates it on the version it read (the concurrency token), so a second
-/// run either finds it already in the successor and leaves it, or loses the version check and leaves
-/// it. A crash between two arrivals leaves the rest for the next run.</summary>
+/// run either finds it already in the successor and leaves it, or loses the version check and is run
+/// again by the write batcher, then finds it moved. A crash between two arrivals leaves the rest for
+/// the next run.</summary>
 internal sealed partial class MergedMunicipalityMoves(
     GatewayStore store,
     MunicipalityTableFile table,
@@ -101,33 +102,22 @@ internal sealed partial class MergedMunicipalityMoves(
         }
     }
 
-    private async Task<bool> TryMoveAsync(string arrivalId, string from, string to, string description, string reason, CancellationToken cancellationToken)
-    {
-        try
+    private Task<bool> TryMoveAsync(string arrivalId, string from, string to, string description, string reason, CancellationToken cancellationToken) =>
+        store.WriteAsync(_gateway, async write =>
         {
-            return await store.WriteAsync(_gateway, async write =>
+            var arrival = await write.Db.Arrivals.FirstOrDefaultAsync(a => a.Id == arrivalId, write.CancellationToken);
+            // Read again inside the write: since it was listed it may have been moved by another
+            // run or instance, or cancelled, amended or completed.
+            if (arrival is null || arrival.MunicipalityCode != from || !ArrivalLifecycle.IsOpen((ArrivalState)arrival.State))
             {
-                var arrival = await write.Db.Arrivals.FirstOrDefaultAsync(a => a.Id == arrivalId, write.CancellationToken);
-                // Read again inside the write: since it was listed it may have been moved by another
-                // run or instance, or cancelled, amended or completed.
-                if (arrival is null || arrival.MunicipalityCode != from || !ArrivalLifecycle.IsOpen((ArrivalState)arrival.State))
-                {
-                    write.Abandon();
-                    return false;
-                }
-                var details = ArrivalMapping.DetailsOf(arrival);
-                details.MunicipalityCode = to;
-                ArrivalMoves.Move(write, arrival, from, details, description, reason);
-                return true;
-            }, cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            // Another instance changed the arrival between this write's read and its update, so the
-            // version check refused this one; the next run looks at it again.
-            return false;
-        }
-    }
+                write.Abandon();
+                return false;
+            }
+            var details = ArrivalMapping.DetailsOf(arrival);
+            details.MunicipalityCode = to;
+            ArrivalMoves.Move(write, arrival, from, details, description, reason);
+            return true;
+        }, cancellationToken);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Municipality code {Code} is closed and its successor chain ends without an open municipality; its open arrivals stay where they are until the table names one.")]
     private static partial void LogNoSuccessor(ILogger logger, string code);

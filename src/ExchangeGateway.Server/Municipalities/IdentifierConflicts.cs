@@ -1,6 +1,5 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Deadlines;
-using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Storage;
@@ -18,8 +17,6 @@ namespace ExchangeGateway.Server.Municipalities;
 /// which conflict it is (kind, traveller position) without any identifier.</summary>
 internal sealed class IdentifierConflicts(GatewayStore store, IOptions<GatewayOptions> options)
 {
-    private const int Attempts = 3;
-
     private readonly Caller _gateway = Caller.Gateway(options.Value.GatewayOin);
 
     /// <summary>Awaits <paramref name="work"/>; when it fails with the error of the conflict that
@@ -40,27 +37,11 @@ internal sealed class IdentifierConflicts(GatewayStore store, IOptions<GatewayOp
     }
 
     /// <summary>Raises the escalation unless the same one is open; returns whether it raised one.</summary>
-    public async Task<bool> RaiseOnceAsync(string arrivalId, string description)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                // Not the caller's cancellation: the conflict is escalated even if the client that
-                // ran into it has gone.
-                return await store.WriteAsync(_gateway, write => RaiseUnlessOpenAsync(write, arrivalId, description), CancellationToken.None);
-            }
-            catch (DbUpdateConcurrencyException) when (attempt < Attempts)
-            {
-                // The arrival changed since this write read it, possibly because another instance
-                // raised the same escalation: look again.
-            }
-            catch (DbUpdateConcurrencyException)
-            {
-                throw GatewayErrors.Unavailable("The arrival kept changing while the conflict was escalated; nothing was stored. Retry with the same request_id.");
-            }
-        }
-    }
+    /// <remarks>Not the caller's cancellation: the conflict is escalated even if the client that ran
+    /// into it has gone. Of two instances raising the same escalation at once, the second's update
+    /// finds the arrival's version changed and the write batcher runs it again: it then sees the open one.</remarks>
+    public Task<bool> RaiseOnceAsync(string arrivalId, string description) =>
+        store.WriteAsync(_gateway, write => RaiseUnlessOpenAsync(write, arrivalId, description), CancellationToken.None);
 
     private static async Task<bool> RaiseUnlessOpenAsync(WriteContext write, string arrivalId, string description)
     {

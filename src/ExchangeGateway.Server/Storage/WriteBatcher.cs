@@ -17,6 +17,9 @@ namespace ExchangeGateway.Server.Storage;
 /// so an OK is never given for something not stored.</summary>
 internal sealed partial class WriteBatcher : IAsyncDisposable
 {
+    // How often a unit is run again because another writer got there first, before the caller is told to retry.
+    private const int Reruns = 5;
+
     private readonly GatewayDbContextFactory _contexts;
     private readonly FeedHub _feeds;
     private readonly AuditKey _auditKey;
@@ -123,11 +126,18 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
                             await transaction.RollbackToSavepointAsync("unit", token);
                         }
                         db.ChangeTracker.Clear();
-                        if (StorageResilience.IsUniqueViolation(exception) && item.Attempts++ < 3)
+                        var writtenElsewhere = StorageResilience.IsUniqueViolation(exception) || exception is DbUpdateConcurrencyException;
+                        if (writtenElsewhere && item.Attempts++ < Reruns)
                         {
-                            // Another writer stored the same key first (e.g. a request_id): run it again
-                            // in the next batch, where it will see that row.
+                            // Another writer got there first: it stored the same key (a request_id) or
+                            // changed a row this unit read (another instance on the same arrival). Run
+                            // the unit again in the next batch, on what is there now.
                             _queue.Writer.TryWrite(item);
+                        }
+                        else if (exception is DbUpdateConcurrencyException)
+                        {
+                            item.Completion.TrySetException(GatewayErrors.Unavailable(
+                                "What this call changes kept being changed by other writers; nothing was stored. Retry with the same request_id."));
                         }
                         else
                         {

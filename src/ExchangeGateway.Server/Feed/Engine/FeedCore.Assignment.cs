@@ -13,7 +13,11 @@ internal sealed partial class FeedCore
     /// is free. What does not move costs nothing here (it stays in the heap).</summary>
     private void Pump(DateTimeOffset now)
     {
-        if (!Active || _streams.Count == 0)
+        if (HandingOver && !AllStreamsSuspect)
+        {
+            HandingOver = false; // a stream here acknowledges again (or a new one opened): delivery stays
+        }
+        if (!Active || HandingOver || _streams.Count == 0)
         {
             return;
         }
@@ -160,14 +164,14 @@ internal sealed partial class FeedCore
 
     private void Assign(FeedEntry entry, FeedCoreStream stream, DateTimeOffset now, bool fromBuffer)
     {
-        var item = new OutgoingItem(entry, history: false);
+        var item = new OutgoingItem(entry, history: false) { Due = now + settings.RedeliveryTimeout };
         entry.Holder = stream;
         entry.Current = item;
         entry.Assignment++;
         stream.Held.Add(entry);
         stream.Slots++;
         item.Node = stream.Queue.AddLast(item);
-        _timers.Enqueue((now + settings.RedeliveryTimeout, entry, entry.Assignment));
+        _timers.Enqueue((item.Due, entry, entry.Assignment));
         _woken.Add(stream);
         item.Owed = fromBuffer || (stream.Buffer.Count > 0 && stream.Buffer.Remove(entry));
     }

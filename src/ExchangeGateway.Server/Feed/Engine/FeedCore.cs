@@ -299,8 +299,48 @@ internal sealed partial class FeedCore(FeedCoreSettings settings)
         Pump(now);
     }
 
-    /// <summary>Another instance delivers the feed now: forget what is outstanding here (the subscriber
-    /// may still acknowledge it, and acknowledgements are always taken).</summary>
+    /// <summary>Delivery is to move to another instance: nothing more goes out here, and what is queued
+    /// but not yet written is withdrawn. What was written stays outstanding until it is acknowledged or
+    /// times out; only then (<see cref="HandedOver"/>) may the lease go, so that no notice is ever
+    /// outstanding on streams of two instances at once.</summary>
+    public void BeginHandover()
+    {
+        if (!Active || HandingOver || !AllStreamsSuspect)
+        {
+            return;
+        }
+        HandingOver = true;
+        foreach (var stream in _streams)
+        {
+            foreach (var entry in stream.Held.Where(e => e.Current!.Node is not null).ToList())
+            {
+                Release(entry, withdraw: true);
+                MakeEligible(entry);
+            }
+        }
+    }
+
+    /// <summary>Delivery stays here after all (nobody else wants it any more). The core also ends a
+    /// handover itself when a stream here is trusted again: it acknowledged, or it is new.</summary>
+    public void CancelHandover(DateTimeOffset now)
+    {
+        if (!HandingOver)
+        {
+            return;
+        }
+        HandingOver = false;
+        Pump(now);
+    }
+
+    /// <summary>Between <see cref="BeginHandover"/> and the lease going.</summary>
+    public bool HandingOver { get; private set; }
+
+    /// <summary>Handing over, and nothing is outstanding here any more.</summary>
+    public bool HandedOver => HandingOver && _streams.TrueForAll(s => s.Held.Count == 0);
+
+    /// <summary>Another instance delivers the feed now. Whatever is still outstanding here is forgotten,
+    /// so the caller first hands over (<see cref="BeginHandover"/>) or ends the streams (a lease lost);
+    /// the subscriber may still acknowledge it, and acknowledgements are always taken.</summary>
     public void Deactivate()
     {
         if (!Active)
@@ -308,6 +348,7 @@ internal sealed partial class FeedCore(FeedCoreSettings settings)
             return;
         }
         Active = false;
+        HandingOver = false;
         foreach (var stream in _streams)
         {
             FreeAll(stream);

@@ -1,4 +1,5 @@
 using ExchangeGateway.Server.Audit;
+using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Identity;
 using Microsoft.Extensions.Logging;
 
@@ -139,8 +140,45 @@ internal sealed partial class FeedEngine : IAsyncDisposable
     /// <summary>This instance delivers the feed from now on.</summary>
     public void Activate() => Run(static (core, now) => core.Activate(now));
 
-    /// <summary>Another instance delivers the feed from now on.</summary>
+    /// <summary>Another instance delivers the feed from now on; nothing is outstanding here (the feed was
+    /// handed over, or no stream is open).</summary>
     public void Deactivate() => Run(static (core, _) => core.Deactivate());
+
+    /// <summary>Delivery is to move to another instance once what was written here is acknowledged or
+    /// timed out (<see cref="HandedOver"/>).</summary>
+    public void BeginHandover() => Run(static (core, _) => core.BeginHandover());
+
+    public void CancelHandover() => Run(static (core, now) => core.CancelHandover(now));
+
+    public bool HandedOver
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _core.HandedOver;
+            }
+        }
+    }
+
+    /// <summary>The lease went without a handover (it could not be renewed in time): delivery stops and
+    /// every stream here ends with UNAVAILABLE, so that nothing sent here stays outstanding on an open
+    /// stream while another instance delivers. The subscribers reconnect.</summary>
+    public void Lost()
+    {
+        List<FeedSubscription> ending;
+        lock (_gate)
+        {
+            _core.Deactivate();
+            ending = [.. _subscriptions.Values];
+            Effects();
+        }
+        var reason = GatewayErrors.Unavailable($"This gateway instance no longer delivers feed {Feed}; reconnect.", "FEED_MOVED");
+        foreach (var subscription in ending)
+        {
+            subscription.End(reason);
+        }
+    }
 
     /// <summary>Another instance acknowledged or redacted notices of this feed: read what is
     /// unacknowledged again and let the core take in the difference.</summary>

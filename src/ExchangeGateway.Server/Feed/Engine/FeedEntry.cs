@@ -66,4 +66,7 @@ internal sealed class OutgoingItem(FeedEntry entry, bool history)
     public bool Owed { get; set; }
 
     public LinkedListNode<OutgoingItem>? Node { get; set; }
+
+    /// <summary>A live send: when its redelivery timeout runs out.</summary>
+    public DateTimeOffset Due { get; init; }
 }

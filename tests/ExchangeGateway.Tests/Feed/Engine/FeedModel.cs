@@ -335,6 +335,12 @@ internal sealed class FeedModel
         }
         if (lost && _holder >= 0)
         {
+            // The holder could not renew in time: it ends its streams on the feed (their subscribers
+            // reconnect), so nothing it sent is outstanding on an open stream when another instance starts.
+            foreach (var stream in OpenStreams.Where(s => s.Instance == _holder).ToList())
+            {
+                Close(stream);
+            }
             Move(null);
             return;
         }
@@ -348,8 +354,17 @@ internal sealed class FeedModel
             }
             else if (core.AllStreamsSuspect && _instances[other].Core.HasTrustedStream)
             {
-                Move(other);
+                // Delivery moves once what this instance wrote was acknowledged or timed out.
+                core.BeginHandover();
+                if (core.HandedOver)
+                {
+                    Move(other);
+                }
                 return;
+            }
+            else
+            {
+                core.CancelHandover(_now);
             }
         }
         if (_holder < 0)
@@ -577,7 +592,21 @@ internal sealed class FeedModel
                 }
             }
         }
-        stream.Written.Add(new Sent(sequence, history, _now));
+        if (!history)
+        {
+            // As the subscribers see it: a notice written to a stream that is still open stays
+            // outstanding there until acknowledged or until its redelivery timeout, whatever the instance
+            // that sent it has since forgotten (a lease that moved).
+            foreach (var other in OpenStreams)
+            {
+                var until = other.Written.Where(w => w.Sequence == sequence && !w.History).Select(w => w.Due).DefaultIfEmpty().Max();
+                if (until > _now)
+                {
+                    throw new ModelViolation($"notice {sequence} written to stream {stream.Id} (instance {stream.Instance}) while outstanding on stream {other.Id} (instance {other.Instance}) for {(until - _now).TotalSeconds:0.###} s more");
+                }
+            }
+        }
+        stream.Written.Add(new Sent(sequence, history, _now, history ? default : stream.Core.Writing!.Due));
     }
 
     private void Verify()
@@ -617,7 +646,7 @@ internal sealed class FeedModel
                     throw new ModelViolation($"instance {i} does not deliver the feed but stream {stream.Id} holds or has queued notices");
                 }
             }
-            if (core.Active && core.RegionValid && !core.RegionLoading)
+            if (core.Active && !core.HandingOver && core.RegionValid && !core.RegionLoading)
             {
                 VerifyNothingWaits(core);
             }
@@ -736,7 +765,7 @@ internal sealed class FeedModel
         public DateTimeOffset? InRegionSince { get; set; }
     }
 
-    private readonly record struct Sent(long Sequence, bool History, DateTimeOffset At);
+    private readonly record struct Sent(long Sequence, bool History, DateTimeOffset At, DateTimeOffset Due);
 
     private sealed class ModelStream(long id, int instance, Behaviour behaviour, int window, long replayFrom, DateTimeOffset openedAt, FeedCoreStream core)
     {
