@@ -155,7 +155,7 @@ public sealed class MultiInstancePostgresTests(PostgresServer postgres, ITestOut
         var seed = int.TryParse(Environment.GetEnvironmentVariable("EXGW_E2E_SEED"), out var s) ? s : Random.Shared.Next();
         output.WriteLine($"seed {seed} (EXGW_E2E_SEED={seed} repeats the schedule)");
         var random = new Random(seed);
-        var redelivery = TimeSpan.FromSeconds(2);
+        var redelivery = TimeSpan.FromSeconds(3); // the checks allow FeedHistory.Slack of it
         await postgres.CreateDatabaseAsync("exgw_multi_schedule");
         var database = postgres.ConnectionString("exgw_multi_schedule");
         string[] arguments = [$"--Gateway:RedeliveryTimeout={redelivery:c}"];
