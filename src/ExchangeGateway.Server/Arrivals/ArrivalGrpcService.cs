@@ -8,7 +8,6 @@ using ExchangeGateway.Server.Storage;
 using ExchangeGateway.Server.Validation;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace ExchangeGateway.Server.Arrivals;
@@ -28,35 +27,39 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
 
         var household = RequireHouseholdPolicy(request.Arrival);
 
+        // The whole change is built here, on the request thread; the writer only checks the travellers
+        // against the open arrivals stored and inserts the rows.
         var caller = CallerInterceptor.CallerOf(context);
-        return store.ExecuteAsync(caller, context.Method, request, request.RequestId, async write =>
+        var change = store.NewChange(caller);
+        var details = request.Arrival;
+        var arrival = new ArrivalEntity
         {
-            var details = request.Arrival;
-            await RequireNotInOtherOpenArrivalAsync(write, details, arrivalId: null);
-            var arrival = new ArrivalEntity
-            {
-                Id = Guid.CreateVersion7(time.GetUtcNow()).ToString(),
-                CaseReference = details.CaseReference,
-                MunicipalityCode = details.MunicipalityCode,
-                Kind = (int)details.Kind,
-                State = (int)ArrivalState.Announced,
-                AnnouncedBy = caller.Organisation.Id,
-                AnnouncedAt = write.Now,
-                ExpectedArrivalDate = ToDateOnly(details.ExpectedArrivalDate),
-                Details = ArrivalMapping.Serialize(details),
-            };
-            SyncTravellers(arrival, details);
-            ArrivalWrites.Record(write, arrival, "announced",
-                $"Announced to municipality {details.MunicipalityCode} with {details.Travellers.Count} traveller(s), expected {arrival.ExpectedArrivalDate:yyyy-MM-dd}.");
-            write.Db.Arrivals.Add(arrival);
-            arrival.ConsentStatus = (int)ConsentStatus.NotRequired;
-            if (household == HouseholdVerdict.NeedsConsent)
-            {
-                await RequestConsentAsync(write, arrival);
-            }
-            AnnounceTo(write, arrival, details);
-            return Response(arrival);
-        }, context.CancellationToken);
+            Id = Guid.CreateVersion7(change.Now).ToString(),
+            CaseReference = details.CaseReference,
+            MunicipalityCode = details.MunicipalityCode,
+            Kind = (int)details.Kind,
+            State = (int)ArrivalState.Announced,
+            AnnouncedBy = caller.Organisation.Id,
+            AnnouncedAt = change.Now,
+            ExpectedArrivalDate = ToDateOnly(details.ExpectedArrivalDate),
+            Details = ArrivalMapping.Serialize(details),
+            ConsentStatus = (int)ConsentStatus.NotRequired,
+        };
+        SyncTravellers(arrival, details);
+        ArrivalWrites.Record(change, arrival, "announced",
+            $"Announced to municipality {details.MunicipalityCode} with {details.Travellers.Count} traveller(s), expected {arrival.ExpectedArrivalDate:yyyy-MM-dd}.");
+        if (household == HouseholdVerdict.NeedsConsent)
+        {
+            RequestConsent(change, arrival);
+            arrival.Deadlines.Add(DeadlineSchedule.New(change.Now, arrival.Id, EscalationKind.ConsentOverdue, arrival.ConsentDecideBy!.Value));
+        }
+        AnnounceTo(change, arrival, details);
+        var vNumbers = details.Travellers.Select(t => t.VNumber).ToList();
+        return store.ExecuteAsync(caller, context.Method, request, request.RequestId, new PreparedChange<ArrivalResponse>(change, Response(arrival, details), async write =>
+        {
+            await RequireNotInOtherOpenArrivalAsync(write, vNumbers, arrivalId: null);
+            await write.Statements.InsertArrivalAsync(write.Connection, write.Transaction, arrival, write.CancellationToken);
+        }), context.CancellationToken);
     }
 
     public override Task<ArrivalResponse> AmendArrival(AmendArrivalRequest request, ServerCallContext context)
@@ -83,7 +86,7 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
                     $"The arrival is at version {arrival.Version}, not {request.ExpectedVersion}: someone changed it since you read it. Read it again and retry.");
             }
             var details = request.Arrival;
-            await RequireNotInOtherOpenArrivalAsync(write, details, arrival.Id);
+            await RequireNotInOtherOpenArrivalAsync(write, [.. details.Travellers.Select(t => t.VNumber)], arrival.Id);
             var previousMunicipality = arrival.MunicipalityCode;
             var moved = previousMunicipality != details.MunicipalityCode;
 
@@ -239,15 +242,11 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
     }
 
     /// <summary>One V-number in two open arrivals would announce one person to two places.</summary>
-    private static async Task RequireNotInOtherOpenArrivalAsync(WriteContext write, ArrivalDetails details, string? arrivalId)
+    private static readonly int[] OpenStates = [.. ArrivalLifecycle.Open.Cast<int>()];
+
+    private static async Task RequireNotInOtherOpenArrivalAsync(WriteContext write, List<string> vNumbers, string? arrivalId)
     {
-        var vNumbers = details.Travellers.Select(t => t.VNumber).ToList();
-        var openStates = ArrivalLifecycle.Open.Cast<int>().ToList();
-        var clash = await (
-            from traveller in write.Db.Travellers
-            join arrival in write.Db.Arrivals on traveller.ArrivalId equals arrival.Id
-            where vNumbers.Contains(traveller.VNumber) && arrival.Id != arrivalId && openStates.Contains(arrival.State)
-            select traveller.VNumber).FirstOrDefaultAsync(write.CancellationToken);
+        var clash = await write.Statements.FindOpenTravellerAsync(write.Connection, write.Transaction, vNumbers, arrivalId, OpenStates, write.CancellationToken);
         if (clash is not null)
         {
             var index = vNumbers.IndexOf(clash);
@@ -258,7 +257,7 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
 
     /// <summary>Announces the arrival at its municipality (with the consent request after it, when the
     /// household needs consent) and to the IND, and flags it when it comes later than the lead time.</summary>
-    private void AnnounceTo(WriteContext write, ArrivalEntity arrival, ArrivalDetails details)
+    private void AnnounceTo(ChangeContext write, ArrivalEntity arrival, ArrivalDetails details)
     {
         var municipality = FeedNames.Municipality(details.MunicipalityCode);
         var consent = (ConsentStatus)arrival.ConsentStatus;
@@ -280,12 +279,12 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
         FlagIfLate(write, arrival);
     }
 
-    private bool IsLate(WriteContext write, ArrivalEntity arrival) =>
+    private bool IsLate(ChangeContext write, ArrivalEntity arrival) =>
         LeadTime.IsLate(Rules, AmsterdamCalendar.DateOf(DateTime.SpecifyKind(write.Now, DateTimeKind.Utc)), arrival.ExpectedArrivalDate);
 
     /// <summary>Flags and escalates an announcement (or an amendment bringing the date forward) that
     /// comes later than the minimum lead time; once per arrival.</summary>
-    private void FlagIfLate(WriteContext write, ArrivalEntity arrival)
+    private void FlagIfLate(ChangeContext write, ArrivalEntity arrival)
     {
         if (arrival.LateAnnouncement || !IsLate(write, arrival))
         {
@@ -310,6 +309,13 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
     /// <summary>Asks the municipality for consent for the household as it is now.</summary>
     private async Task RequestConsentAsync(WriteContext write, ArrivalEntity arrival)
     {
+        RequestConsent(write, arrival);
+        await DeadlineSchedule.SetAsync(write, arrival, EscalationKind.ConsentOverdue, arrival.ConsentDecideBy!.Value);
+    }
+
+    /// <summary>Asks for consent on the arrival's rows; the caller stores its deadline.</summary>
+    private void RequestConsent(ChangeContext write, ArrivalEntity arrival)
+    {
         var today = AmsterdamCalendar.DateOf(DateTime.SpecifyKind(write.Now, DateTimeKind.Utc));
         arrival.State = (int)ArrivalState.AwaitingConsent;
         arrival.ConsentStatus = (int)ConsentStatus.Requested;
@@ -320,7 +326,6 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
         arrival.ConsentRefusalReason = null;
         ArrivalWrites.Record(write, arrival, "consent-requested",
             $"Consent of municipality {arrival.MunicipalityCode} requested for a household of {arrival.ConsentHouseholdSize}, to be decided by {arrival.ConsentDecideBy:yyyy-MM-dd}.");
-        await DeadlineSchedule.SetAsync(write, arrival, EscalationKind.ConsentOverdue, arrival.ConsentDecideBy.Value);
     }
 
     /// <summary>After an amendment: consent is asked again when the household now needs it and has
@@ -395,5 +400,6 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
 
     private static DateOnly ToDateOnly(Date date) => new(date.Year, date.Month, date.Day);
 
-    private static ArrivalResponse Response(ArrivalEntity arrival) => new() { Arrival = ArrivalMapping.ToContract(arrival, withHistory: true) };
+    private static ArrivalResponse Response(ArrivalEntity arrival, ArrivalDetails? details = null) =>
+        new() { Arrival = ArrivalMapping.ToContract(arrival, withHistory: true, details) };
 }

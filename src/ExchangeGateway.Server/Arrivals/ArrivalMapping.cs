@@ -10,9 +10,10 @@ internal static class ArrivalMapping
 {
     public static ArrivalDetails DetailsOf(ArrivalEntity arrival) => ArrivalDetails.Parser.ParseFrom(arrival.Details);
 
-    public static Arrival ToContract(ArrivalEntity arrival, bool withHistory)
+    // details: the arrival's details when the caller has them, so they are not parsed again.
+    public static Arrival ToContract(ArrivalEntity arrival, bool withHistory, ArrivalDetails? details = null)
     {
-        var details = DetailsOf(arrival);
+        details ??= DetailsOf(arrival);
         var result = new Arrival
         {
             ArrivalId = arrival.Id,

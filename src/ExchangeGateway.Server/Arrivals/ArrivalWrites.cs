@@ -38,7 +38,7 @@ internal static class ArrivalWrites
         }
     }
 
-    public static void Record(WriteContext context, ArrivalEntity arrival, string action, string description)
+    public static void Record(ChangeContext context, ArrivalEntity arrival, string action, string description)
     {
         arrival.History.Add(new ArrivalHistoryEntity
         {

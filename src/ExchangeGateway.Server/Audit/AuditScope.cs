@@ -38,7 +38,19 @@ internal sealed class AuditScope(AuditKey key, Caller caller, string operation, 
     /// <summary>Set once the record is committed together with the call's change.</summary>
     public bool Recorded { get; set; }
 
-    public AuditRecordEntity Record(string outcome, DateTime endedAt, IEnumerable<(SubjectKind Kind, string Identifier)> subjects) => new()
+    public AuditRecordEntity Record(string outcome, DateTime endedAt, IEnumerable<(SubjectKind Kind, string Identifier)> subjects)
+    {
+        var record = Entry(outcome, endedAt);
+        record.Subjects = [.. Protect(subjects).Select(s => new AuditSubjectEntity { Subject = s })];
+        return record;
+    }
+
+    /// <summary>The data subjects as the audit log stores them (keyed hashes), each once.</summary>
+    public List<string> Protect(IEnumerable<(SubjectKind Kind, string Identifier)> subjects) =>
+        [.. subjects.Select(s => key.Protect(s.Kind, s.Identifier)).Distinct(StringComparer.Ordinal)];
+
+    /// <summary>The record of this call without its subjects (written beside it).</summary>
+    public AuditRecordEntity Entry(string outcome, DateTime endedAt) => new()
     {
         TraceId = traceId,
         OperationId = operationId,
@@ -49,7 +61,6 @@ internal sealed class AuditScope(AuditKey key, Caller caller, string operation, 
         Outcome = outcome,
         StartedAt = startedAt,
         EndedAt = endedAt,
-        Subjects = [.. subjects.Select(s => key.Protect(s.Kind, s.Identifier)).Distinct(StringComparer.Ordinal).Select(s => new AuditSubjectEntity { Subject = s })],
     };
 
     /// <summary>The record of a stream's delivery of notices its subscriber just acknowledged; the

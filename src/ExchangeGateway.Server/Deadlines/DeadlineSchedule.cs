@@ -14,14 +14,18 @@ internal static class DeadlineSchedule
     public static async Task SetAsync(WriteContext write, ArrivalEntity arrival, EscalationKind kind, DateOnly lastDay)
     {
         await ClearAsync(write, arrival, kind);
-        write.Db.Deadlines.Add(new DeadlineEntity
-        {
-            Id = Guid.CreateVersion7(write.Now).ToString(),
-            ArrivalId = arrival.Id,
-            Kind = (int)kind,
-            DueAt = AmsterdamCalendar.StartOfDayUtc(lastDay.AddDays(1)),
-        });
+        write.Db.Deadlines.Add(New(write.Now, arrival.Id, kind, lastDay));
     }
+
+    /// <summary>The deadline of an obligation that must be met by the end of <paramref name="lastDay"/>
+    /// (Amsterdam): it passes at the start of the next day.</summary>
+    public static DeadlineEntity New(DateTime now, string arrivalId, EscalationKind kind, DateOnly lastDay) => new()
+    {
+        Id = Guid.CreateVersion7(now).ToString(),
+        ArrivalId = arrivalId,
+        Kind = (int)kind,
+        DueAt = AmsterdamCalendar.StartOfDayUtc(lastDay.AddDays(1)),
+    };
 
     /// <summary>The obligation is met (or no longer applies): its deadline will not fire. One that
     /// already fired stays, as the record of the escalation.</summary>

@@ -11,7 +11,7 @@ namespace ExchangeGateway.Server.Deadlines;
 internal static class Escalations
 {
     public static EscalationEntity Raise(
-        WriteContext write,
+        ChangeContext write,
         ArrivalEntity arrival,
         EscalationKind kind,
         string description,

@@ -38,6 +38,10 @@ public sealed class GatewayOptions
     /// <summary>Most writes committed together in one transaction (group commit).</summary>
     public int MaxWriteBatch { get; set; } = 256;
 
+    /// <summary>Most writes waiting for the writer; past it a write is answered UNAVAILABLE with a retry
+    /// delay instead of queueing without bound. About two seconds of the writer's measured pace.</summary>
+    public int MaxQueuedWrites { get; set; } = 10_000;
+
     /// <summary>RvIG table 33 as CSV; defaults to the copy shipped with the gateway.</summary>
     public string MunicipalityTablePath { get; set; } = Path.Combine(AppContext.BaseDirectory, "data", "gemeententabel.csv");
 

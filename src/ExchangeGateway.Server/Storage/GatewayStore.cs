@@ -5,7 +5,6 @@ using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Identity;
 using Google.Protobuf;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -25,71 +24,115 @@ internal sealed partial class GatewayStore(
     ILogger<GatewayStore> logger) : IAsyncDisposable
 {
     private readonly ResiliencePipeline _retry = StorageResilience.CreatePipeline();
-    private readonly WriteBatcher _batcher = new(contexts, feeds, auditKey, time, logger, options.Value.MaxWriteBatch);
+    private readonly WriteBatcher _batcher = new(contexts, feeds, auditKey, time, logger, options.Value.MaxWriteBatch, options.Value.MaxQueuedWrites);
 
     public ValueTask DisposeAsync() => _batcher.DisposeAsync();
 
     /// <summary>Runs a mutating request once per (organisation, request_id): a repeat returns the
-    /// first answer, a different request under the same id is ALREADY_EXISTS.</summary>
-    public async Task<TResponse> ExecuteAsync<TResponse>(
+    /// first answer, a different request under the same id is ALREADY_EXISTS. <paramref name="work"/>
+    /// runs on the writer (it reads and changes stored rows).</summary>
+    public Task<TResponse> ExecuteAsync<TResponse>(
         Caller caller,
         string method,
         IMessage request,
         string requestId,
         Func<WriteContext, Task<TResponse>> work,
         CancellationToken cancellationToken)
+        where TResponse : IMessage<TResponse>, new() =>
+        ExecuteCoreAsync<TResponse>(caller, method, request, requestId, outbox: null, async write =>
+        {
+            var response = await work(write);
+            return new Answer(response, response.ToByteArray(), AuditSubjects.Of(response));
+        }, cancellationToken);
+
+    /// <summary>Runs a mutating request whose change was built on the caller's thread (rows, notices and
+    /// answer): the writer only checks what needs the stored state and inserts.</summary>
+    public Task<TResponse> ExecuteAsync<TResponse>(
+        Caller caller,
+        string method,
+        IMessage request,
+        string requestId,
+        PreparedChange<TResponse> change,
+        CancellationToken cancellationToken)
         where TResponse : IMessage<TResponse>, new()
     {
-        var requestHash = HashWithoutRequestId(request);
-        var audit = AuditScope.Current;
-        var repeated = false;
-        var answer = await WriteAsync(caller, async context =>
+        var answer = new Answer(change.Response, change.Response.ToByteArray(), AuditSubjects.Of(change.Response));
+        return ExecuteCoreAsync<TResponse>(caller, method, request, requestId, change.Context.Outbox, async write =>
         {
-            var organisationId = caller.Organisation.Id;
-            var first = await context.Db.IdempotencyRecords.AsNoTracking()
-                .FirstOrDefaultAsync(r => r.OrganisationId == organisationId && r.RequestId == requestId, context.CancellationToken);
+            await change.Apply(write);
+            return answer;
+        }, cancellationToken);
+    }
+
+    /// <summary>A new outbox for a change built outside the writer.</summary>
+    public ChangeContext NewChange(Caller caller)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return new ChangeContext(caller, now, new NoticeOutbox(caller.Source, now, auditKey));
+    }
+
+    private async Task<TResponse> ExecuteCoreAsync<TResponse>(
+        Caller caller,
+        string method,
+        IMessage request,
+        string requestId,
+        NoticeOutbox? outbox,
+        Func<WriteContext, Task<Answer>> body,
+        CancellationToken cancellationToken)
+        where TResponse : IMessage<TResponse>, new()
+    {
+        // Everything that needs no stored state is done here, on the caller's thread.
+        var requestHash = RequestHash.Of(request);
+        var audit = AuditScope.Current;
+        var requestSubjects = audit is null ? null : AuditSubjects.Of(request);
+        var organisationId = caller.Organisation.Id;
+        var repeated = false;
+        var response = await WriteAsync(caller, async write =>
+        {
+            var first = await StorageStatements.FindRequestAsync(write.Connection, write.Transaction, organisationId, requestId, write.CancellationToken);
             if (first is not null)
             {
-                context.Abandon();
+                write.Abandon();
                 repeated = true;
                 return Repeat<TResponse>(first, method, requestHash, requestId);
             }
             repeated = false;
-            var response = await work(context);
+            var answer = await body(write);
             if (audit is not null)
             {
                 // The record of this processing commits with the change it records, or not at all;
                 // the notices the change causes name it, so their deliveries are recorded as links to it.
-                var record = audit.Record("OK", context.Now, AuditSubjects.Of(request, response));
-                context.Db.AuditRecords.Add(record);
-                context.Outbox.Cause = record;
+                requestSubjects!.UnionWith(answer.Subjects);
+                var record = audit.Entry("OK", write.Now);
+                record.Id = await write.Statements.InsertAuditRecordAsync(write.Connection, write.Transaction, record, audit.Protect(requestSubjects), [], write.CancellationToken);
+                write.Outbox.Cause = record;
             }
-            context.Db.IdempotencyRecords.Add(new IdempotencyEntity
+            await StorageStatements.InsertRequestAsync(write.Connection, write.Transaction, new IdempotencyEntity
             {
                 OrganisationId = organisationId,
                 RequestId = requestId,
                 Method = method,
                 RequestHash = requestHash,
-                Response = response.ToByteArray(),
-                CreatedAt = context.Now,
-                ExpiresAt = context.Now + options.Value.RequestIdRetention,
-            });
-            return response;
-        }, cancellationToken);
+                Response = answer.Bytes,
+                CreatedAt = write.Now,
+                ExpiresAt = write.Now + options.Value.RequestIdRetention,
+            }, write.CancellationToken);
+            return (TResponse)answer.Response;
+        }, cancellationToken, outbox);
         if (audit is not null && !repeated)
         {
             audit.Recorded = true;
         }
-        return answer;
+        return response;
     }
 
     /// <summary>Runs a write; it commits in one transaction with the notices it adds through the
     /// context, possibly together with other writes (group commit, see <see cref="WriteBatcher"/>).</summary>
-    public async Task<T> WriteAsync<T>(Caller caller, Func<WriteContext, Task<T>> work, CancellationToken cancellationToken)
+    public async Task<T> WriteAsync<T>(Caller caller, Func<WriteContext, Task<T>> work, CancellationToken cancellationToken, NoticeOutbox? outbox = null)
     {
         try
         {
-            return await _batcher.WriteAsync(caller, work, cancellationToken);
+            return await _batcher.WriteAsync(caller, work, cancellationToken, outbox);
         }
         catch (Exception exception) when (StorageResilience.IsUnavailable(exception))
         {
@@ -115,7 +158,7 @@ internal sealed partial class GatewayStore(
         }
     }
 
-    private static TResponse Repeat<TResponse>(IdempotencyEntity first, string method, byte[] requestHash, string requestId)
+    private static TResponse Repeat<TResponse>(StoredRequest first, string method, byte[] requestHash, string requestId)
         where TResponse : IMessage<TResponse>, new()
     {
         if (first.Method != method || !CryptographicOperations.FixedTimeEquals(first.RequestHash, requestHash))
@@ -134,14 +177,13 @@ internal sealed partial class GatewayStore(
         return parser.ParseFrom(first.Response);
     }
 
-    /// <summary>Hashes the request as the client meant it: its bytes with request_id cleared.</summary>
-    private static byte[] HashWithoutRequestId(IMessage request)
-    {
-        var copy = request.Descriptor.Parser.ParseFrom(request.ToByteString());
-        request.Descriptor.FindFieldByName("request_id")?.Accessor.Clear(copy);
-        return SHA256.HashData(copy.ToByteArray());
-    }
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "Storage unavailable ({ExceptionType}); the call was answered UNAVAILABLE.")]
     private static partial void LogStorageUnavailable(ILogger logger, string exceptionType, Exception exception);
 }
+
+/// <summary>A change built on the request thread: its context (caller, time, the notices it causes), the
+/// answer, and what the writer does with it: checks that need the stored state, then inserts.</summary>
+internal sealed record PreparedChange<TResponse>(ChangeContext Context, TResponse Response, Func<WriteContext, Task> Apply);
+
+/// <summary>A unit's answer with its stored form and its data subjects.</summary>
+internal sealed record Answer(IMessage Response, byte[] Bytes, HashSet<(SubjectKind Kind, string Identifier)> Subjects);

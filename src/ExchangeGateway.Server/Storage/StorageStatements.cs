@@ -21,7 +21,7 @@ internal readonly record struct HistoryRow(string ArrivalId, DateTime At, string
 /// rare paths). One class per provider; what they write is checked against the EF model by the storage
 /// tests on SQLite and PostgreSQL (SQL Server: no server here, the statements are written to the same
 /// shape).</summary>
-internal abstract class StorageStatements
+internal abstract partial class StorageStatements
 {
     public static StorageStatements For(StorageProvider provider) => provider switch
     {
@@ -49,8 +49,8 @@ internal abstract class StorageStatements
     public abstract Task InsertHistoryAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<HistoryRow> rows, CancellationToken cancellationToken);
 
     /// <summary>Writes an audit record with its (already keyed) subjects and, for a delivery, the causes
-    /// of what it delivered.</summary>
-    public abstract Task InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects,
+    /// of what it delivered; returns the record's id.</summary>
+    public abstract Task<long> InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects,
         IReadOnlyCollection<DeliveredCause> deliveries, CancellationToken cancellationToken);
 
     /// <summary>Raises the revision of these feeds (see <see cref="FeedEntity.Revision"/>).</summary>
@@ -130,125 +130,96 @@ internal sealed class SqliteStatements : StorageStatements
 {
     public override async Task<long> RaiseHeadAsync(DbConnection connection, DbTransaction transaction, string feed, int count, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, transaction,
+        var command = Prepared(connection, transaction,
             "INSERT INTO \"Feeds\" (\"Id\", \"HeadSequence\", \"Revision\") VALUES ($feed, $count, 0) " +
-            "ON CONFLICT (\"Id\") DO UPDATE SET \"HeadSequence\" = \"HeadSequence\" + excluded.\"HeadSequence\" RETURNING \"HeadSequence\"");
-        Add(command, "$feed", feed);
-        Add(command, "$count", count);
+            "ON CONFLICT (\"Id\") DO UPDATE SET \"HeadSequence\" = \"HeadSequence\" + excluded.\"HeadSequence\" RETURNING \"HeadSequence\"", "$feed", "$count");
+        Set(command, feed, count);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     public override async Task InsertNoticesAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<NoticeRow> rows, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, transaction,
+        var command = Prepared(connection, transaction,
             "INSERT INTO \"Notices\" (\"FeedId\", \"Sequence\", \"NoticeId\", \"Type\", \"Subject\", \"CreatedAt\", \"Body\", \"AuditSubjects\", \"CauseRecordId\") " +
-            "VALUES ($feed, $sequence, $id, $type, $subject, $created, $body, $audit, $cause)");
-        var feed = Add(command, "$feed", null);
-        var sequence = Add(command, "$sequence", null);
-        var id = Add(command, "$id", null);
-        var type = Add(command, "$type", null);
-        var subject = Add(command, "$subject", null);
-        var created = Add(command, "$created", null);
-        var body = Add(command, "$body", null);
-        var audit = Add(command, "$audit", null);
-        var cause = Add(command, "$cause", null);
+            "VALUES ($feed, $sequence, $id, $type, $subject, $created, $body, $audit, $cause)",
+            "$feed", "$sequence", "$id", "$type", "$subject", "$created", "$body", "$audit", "$cause");
         foreach (var row in rows)
         {
-            feed.Value = row.FeedId;
-            sequence.Value = row.Sequence;
-            id.Value = row.NoticeId;
-            type.Value = row.Type;
-            subject.Value = row.Subject;
-            created.Value = row.CreatedAt;
-            body.Value = row.Body;
-            audit.Value = row.AuditSubjects;
-            cause.Value = row.CauseRecordId is { } causeId ? causeId : DBNull.Value;
+            Set(command, row.FeedId, row.Sequence, row.NoticeId, row.Type, row.Subject, row.CreatedAt, row.Body, row.AuditSubjects, row.CauseRecordId);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 
     public override async Task<List<AcknowledgedRow>> AcknowledgeAsync(DbConnection connection, DbTransaction transaction, string feed, long[] sequences, DateTime now, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, transaction,
+        var command = Prepared(connection, transaction,
             "UPDATE \"Notices\" SET \"AcknowledgedAt\" = $now WHERE \"FeedId\" = $feed AND \"AcknowledgedAt\" IS NULL " +
             "AND \"Sequence\" IN (SELECT value FROM json_each($sequences)) " +
-            "RETURNING \"Sequence\", \"Type\", \"Subject\", \"AuditSubjects\", CASE WHEN \"AuditSubjects\" IS NULL THEN \"Body\" END, \"CauseRecordId\"");
-        Add(command, "$now", now);
-        Add(command, "$feed", feed);
-        Add(command, "$sequences", Json(sequences));
+            "RETURNING \"Sequence\", \"Type\", \"Subject\", \"AuditSubjects\", CASE WHEN \"AuditSubjects\" IS NULL THEN \"Body\" END, \"CauseRecordId\"",
+            "$now", "$feed", "$sequences");
+        Set(command, now, feed, Json(sequences));
         return await ReadAcknowledgedAsync(command, cancellationToken);
     }
 
     public override async Task<List<(string Id, string CaseReference)>> MarkReceivedAsync(DbConnection connection, DbTransaction transaction,
         string municipalityCode, string[] arrivalIds, DateTime now, int announced, int acknowledged, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, transaction,
+        var command = Prepared(connection, transaction,
             "UPDATE \"Arrivals\" SET \"AcknowledgedAt\" = COALESCE(\"AcknowledgedAt\", $now), " +
             "\"State\" = CASE WHEN \"State\" = $announced THEN $acknowledged ELSE \"State\" END, \"Version\" = \"Version\" + 1 " +
-            "WHERE \"MunicipalityCode\" = $code AND \"Id\" IN (SELECT value FROM json_each($ids)) RETURNING \"Id\", \"CaseReference\"");
-        Add(command, "$now", now);
-        Add(command, "$announced", announced);
-        Add(command, "$acknowledged", acknowledged);
-        Add(command, "$code", municipalityCode);
-        Add(command, "$ids", Json(arrivalIds));
+            "WHERE \"MunicipalityCode\" = $code AND \"Id\" IN (SELECT value FROM json_each($ids)) RETURNING \"Id\", \"CaseReference\"",
+            "$now", "$announced", "$acknowledged", "$code", "$ids");
+        Set(command, now, announced, acknowledged, municipalityCode, Json(arrivalIds));
         return await ReadPairsAsync(command, cancellationToken);
     }
 
     public override async Task InsertHistoryAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<HistoryRow> rows, CancellationToken cancellationToken)
     {
-        await using var command = Command(connection, transaction,
-            "INSERT INTO \"ArrivalHistory\" (\"ArrivalId\", \"At\", \"Actor\", \"Action\", \"Description\") VALUES ($arrival, $at, $actor, $action, $description)");
-        var arrival = Add(command, "$arrival", null);
-        var at = Add(command, "$at", null);
-        var actor = Add(command, "$actor", null);
-        var action = Add(command, "$action", null);
-        var description = Add(command, "$description", null);
+        var command = Prepared(connection, transaction,
+            "INSERT INTO \"ArrivalHistory\" (\"ArrivalId\", \"At\", \"Actor\", \"Action\", \"Description\") VALUES ($arrival, $at, $actor, $action, $description)",
+            "$arrival", "$at", "$actor", "$action", "$description");
         foreach (var row in rows)
         {
-            arrival.Value = row.ArrivalId;
-            at.Value = row.At;
-            actor.Value = row.Actor;
-            action.Value = row.Action;
-            description.Value = row.Description;
+            Set(command, row.ArrivalId, row.At, row.Actor, row.Action, row.Description);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
     }
 
-    public override async Task InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects,
+    public override async Task<long> InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects,
         IReadOnlyCollection<DeliveredCause> deliveries, CancellationToken cancellationToken)
     {
-        long id;
-        await using (var command = Command(connection, transaction,
+        var command = Prepared(connection, transaction,
             "INSERT INTO \"AuditRecords\" (\"TraceId\", \"OperationId\", \"Operation\", \"ProcessingActivity\", \"CallerOin\", \"OrganisationId\", \"Outcome\", \"StartedAt\", \"EndedAt\") " +
-            "VALUES ($trace, $operation_id, $operation, $activity, $oin, $organisation, $outcome, $started, $ended) RETURNING \"Id\""))
+            "VALUES ($trace, $operation_id, $operation, $activity, $oin, $organisation, $outcome, $started, $ended) RETURNING \"Id\"",
+            "$trace", "$operation_id", "$operation", "$activity", "$oin", "$organisation", "$outcome", "$started", "$ended");
+        Set(command, record.TraceId, record.OperationId, record.Operation, record.ProcessingActivity, record.CallerOin, record.OrganisationId,
+            record.Outcome, record.StartedAt, record.EndedAt);
+        var id = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        var subject = Prepared(connection, transaction, "INSERT INTO \"AuditSubjects\" (\"RecordId\", \"Subject\") VALUES ($record, $subject)", "$record", "$subject");
+        foreach (var value in subjects)
         {
-            AddRecord(command, record);
-            id = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+            Set(subject, id, value);
+            await subject.ExecuteNonQueryAsync(cancellationToken);
         }
-        if (subjects.Count > 0)
+        var delivery = Prepared(connection, transaction,
+            "INSERT INTO \"AuditDeliveries\" (\"RecordId\", \"CauseRecordId\", \"Subjects\") VALUES ($record, $cause, $subjects)", "$record", "$cause", "$subjects");
+        foreach (var cause in deliveries)
         {
-            await using var insert = Command(connection, transaction, "INSERT INTO \"AuditSubjects\" (\"RecordId\", \"Subject\") VALUES ($record, $subject)");
-            Add(insert, "$record", id);
-            var subject = Add(insert, "$subject", null);
-            foreach (var value in subjects)
-            {
-                subject.Value = value;
-                await insert.ExecuteNonQueryAsync(cancellationToken);
-            }
+            Set(delivery, id, cause.CauseRecordId, cause.Subjects);
+            await delivery.ExecuteNonQueryAsync(cancellationToken);
         }
-        if (deliveries.Count > 0)
-        {
-            await using var insert = Command(connection, transaction, "INSERT INTO \"AuditDeliveries\" (\"RecordId\", \"CauseRecordId\", \"Subjects\") VALUES ($record, $cause, $subjects)");
-            Add(insert, "$record", id);
-            var cause = Add(insert, "$cause", null);
-            var keys = Add(insert, "$subjects", null);
-            foreach (var delivery in deliveries)
-            {
-                cause.Value = delivery.CauseRecordId;
-                keys.Value = delivery.Subjects;
-                await insert.ExecuteNonQueryAsync(cancellationToken);
-            }
-        }
+        return id;
+    }
+
+    public override async Task<string?> FindOpenTravellerAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<string> vNumbers, string? exceptArrivalId,
+        int[] openStates, CancellationToken cancellationToken)
+    {
+        var command = Prepared(connection, transaction,
+            "SELECT t.\"VNumber\" FROM \"Travellers\" t JOIN \"Arrivals\" a ON a.\"Id\" = t.\"ArrivalId\" " +
+            "WHERE t.\"VNumber\" IN (SELECT value FROM json_each($v)) AND a.\"State\" IN (SELECT value FROM json_each($states)) " +
+            "AND ($except IS NULL OR a.\"Id\" <> $except) LIMIT 1", "$v", "$states", "$except");
+        Set(command, Json(vNumbers.ToArray()), Json(openStates), exceptArrivalId);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
     public override async Task RaiseRevisionAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> feeds, CancellationToken cancellationToken)
@@ -259,18 +230,6 @@ internal sealed class SqliteStatements : StorageStatements
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static void AddRecord(DbCommand command, AuditRecordEntity record)
-    {
-        Add(command, "$trace", record.TraceId);
-        Add(command, "$operation_id", record.OperationId);
-        Add(command, "$operation", record.Operation);
-        Add(command, "$activity", record.ProcessingActivity);
-        Add(command, "$oin", record.CallerOin);
-        Add(command, "$organisation", record.OrganisationId);
-        Add(command, "$outcome", record.Outcome);
-        Add(command, "$started", record.StartedAt);
-        Add(command, "$ended", record.EndedAt);
-    }
 }
 
 /// <summary>PostgreSQL: every statement one round trip for the whole set (arrays with <c>= ANY</c> and
@@ -342,14 +301,15 @@ internal sealed class PostgresStatements : StorageStatements
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public override async Task InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects,
+    public override async Task<long> InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects,
         IReadOnlyCollection<DeliveredCause> deliveries, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction,
             "WITH record AS (INSERT INTO \"AuditRecords\" (\"TraceId\", \"OperationId\", \"Operation\", \"ProcessingActivity\", \"CallerOin\", \"OrganisationId\", \"Outcome\", \"StartedAt\", \"EndedAt\") " +
             "VALUES (@trace, @operation_id, @operation, @activity, @oin, @organisation, @outcome, @started, @ended) RETURNING \"Id\"), " +
-            "subjects AS (INSERT INTO \"AuditSubjects\" (\"RecordId\", \"Subject\") SELECT record.\"Id\", subject FROM record, unnest(@subjects) AS subject) " +
-            "INSERT INTO \"AuditDeliveries\" (\"RecordId\", \"CauseRecordId\", \"Subjects\") SELECT record.\"Id\", d.cause, d.keys FROM record, unnest(@causes, @keys) AS d(cause, keys)");
+            "subjects AS (INSERT INTO \"AuditSubjects\" (\"RecordId\", \"Subject\") SELECT record.\"Id\", subject FROM record, unnest(@subjects) AS subject), " +
+            "deliveries AS (INSERT INTO \"AuditDeliveries\" (\"RecordId\", \"CauseRecordId\", \"Subjects\") SELECT record.\"Id\", d.cause, d.keys FROM record, unnest(@causes, @keys) AS d(cause, keys)) " +
+            "SELECT \"Id\" FROM record");
         Add(command, "trace", record.TraceId);
         Add(command, "operation_id", record.OperationId);
         Add(command, "operation", record.Operation);
@@ -362,7 +322,19 @@ internal sealed class PostgresStatements : StorageStatements
         Add(command, "subjects", subjects.ToArray());
         Add(command, "causes", deliveries.Select(d => d.CauseRecordId).ToArray());
         Add(command, "keys", deliveries.Select(d => d.Subjects).ToArray());
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public override async Task<string?> FindOpenTravellerAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<string> vNumbers, string? exceptArrivalId,
+        int[] openStates, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "SELECT t.\"VNumber\" FROM \"Travellers\" t JOIN \"Arrivals\" a ON a.\"Id\" = t.\"ArrivalId\" " +
+            "WHERE t.\"VNumber\" = ANY(@v) AND a.\"State\" = ANY(@states) AND (@except::text IS NULL OR a.\"Id\" <> @except::text) LIMIT 1");
+        Add(command, "v", vNumbers.ToArray());
+        Add(command, "states", openStates);
+        Add(command, "except", exceptArrivalId);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
     public override async Task RaiseRevisionAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> feeds, CancellationToken cancellationToken)
@@ -521,7 +493,7 @@ internal sealed class SqlServerStatements : StorageStatements
         }
     }
 
-    public override async Task InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects,
+    public override async Task<long> InsertAuditRecordAsync(DbConnection connection, DbTransaction transaction, AuditRecordEntity record, IReadOnlyCollection<string> subjects,
         IReadOnlyCollection<DeliveredCause> deliveries, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction,
@@ -529,7 +501,7 @@ internal sealed class SqlServerStatements : StorageStatements
             "INSERT INTO [AuditRecords] ([TraceId], [OperationId], [Operation], [ProcessingActivity], [CallerOin], [OrganisationId], [Outcome], [StartedAt], [EndedAt]) " +
             "VALUES (@trace, @operation_id, @operation, @activity, @oin, @organisation, @outcome, @started, @ended); SET @id = SCOPE_IDENTITY(); " +
             "INSERT INTO [AuditSubjects] ([RecordId], [Subject]) SELECT @id, [value] FROM OPENJSON(@subjects); " +
-            "INSERT INTO [AuditDeliveries] ([RecordId], [CauseRecordId], [Subjects]) SELECT @id, [cause], [keys] FROM OPENJSON(@deliveries) WITH ([cause] bigint, [keys] varchar(max));");
+            "INSERT INTO [AuditDeliveries] ([RecordId], [CauseRecordId], [Subjects]) SELECT @id, [cause], [keys] FROM OPENJSON(@deliveries) WITH ([cause] bigint, [keys] varchar(max)); SELECT @id;");
         Add(command, "@trace", record.TraceId);
         Add(command, "@operation_id", record.OperationId);
         Add(command, "@operation", record.Operation);
@@ -541,7 +513,20 @@ internal sealed class SqlServerStatements : StorageStatements
         Add(command, "@ended", record.EndedAt);
         Add(command, "@subjects", Json(subjects.ToArray()));
         Add(command, "@deliveries", JsonSerializer.Serialize(deliveries.Select(d => new { cause = d.CauseRecordId, keys = d.Subjects })));
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public override async Task<string?> FindOpenTravellerAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<string> vNumbers, string? exceptArrivalId,
+        int[] openStates, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "SELECT TOP 1 t.[VNumber] FROM [Travellers] t JOIN [Arrivals] a ON a.[Id] = t.[ArrivalId] " +
+            "WHERE t.[VNumber] IN (SELECT [value] FROM OPENJSON(@v)) AND a.[State] IN (SELECT CAST([value] AS int) FROM OPENJSON(@states)) " +
+            "AND (@except IS NULL OR a.[Id] <> @except)");
+        Add(command, "@v", Json(vNumbers.ToArray()));
+        Add(command, "@states", Json(openStates));
+        Add(command, "@except", exceptArrivalId);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
     public override async Task RaiseRevisionAsync(DbConnection connection, DbTransaction transaction, IReadOnlyCollection<string> feeds, CancellationToken cancellationToken)

@@ -10,11 +10,17 @@ using Polly;
 
 namespace ExchangeGateway.Server.Storage;
 
-/// <summary>Group commit: writes that arrive while a transaction is being committed wait and are then
-/// committed together, each inside its own savepoint, so that one fsync makes a whole batch durable.
-/// A unit of work that fails (a refused request) is rolled back to its savepoint alone; the others in
-/// the batch still commit. Every caller's task completes only after the commit that holds its change,
-/// so an OK is never given for something not stored.</summary>
+/// <summary>The single writer. Units of work that arrive while a transaction is being committed wait
+/// and are then committed together (group commit), so one fsync makes a whole batch durable. Every
+/// caller's task completes only after the commit that holds its change, so an OK is never given for
+/// something not stored.
+///
+/// The writer only applies: callers prepare their change on their own thread (see
+/// <c>GatewayStore.ExecuteAsync</c>), and the writer runs on one long-lived connection whose statements
+/// stay prepared. A batch runs without savepoints; when a unit fails (a refused request, a key another
+/// writer took first) the transaction is rolled back, that unit is settled on its own, and the others
+/// run again, then each in a savepoint, so one refusal costs the batch one more pass, not its
+/// commit.</summary>
 internal sealed partial class WriteBatcher : IAsyncDisposable
 {
     // How often a unit is run again because another writer got there first, before the caller is told to retry.
@@ -26,12 +32,17 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly int _maxBatch;
+    private readonly int _maxQueued;
     private readonly ResiliencePipeline _retry;
     private readonly Channel<WriteItem> _queue = Channel.CreateUnbounded<WriteItem>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
+    private int _queued;
 
-    public WriteBatcher(GatewayDbContextFactory contexts, FeedHub feeds, AuditKey auditKey, TimeProvider time, ILogger logger, int maxBatch)
+    // The writer's own context and connection, kept open; replaced after storage trouble.
+    private GatewayDbContext? _db;
+
+    public WriteBatcher(GatewayDbContextFactory contexts, FeedHub feeds, AuditKey auditKey, TimeProvider time, ILogger logger, int maxBatch, int maxQueued)
     {
         _contexts = contexts;
         _feeds = feeds;
@@ -39,19 +50,35 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
         _time = time;
         _logger = logger;
         _maxBatch = maxBatch;
+        _maxQueued = maxQueued;
         _retry = StorageResilience.CreatePipeline();
         _loop = Task.Run(RunAsync);
     }
 
-    public async Task<T> WriteAsync<T>(Caller caller, Func<WriteContext, Task<T>> work, CancellationToken cancellationToken)
+    /// <summary>Writes waiting for the writer now.</summary>
+    public int Queued => Volatile.Read(ref _queued);
+
+    /// <summary>Runs <paramref name="work"/> on the writer. Its notices go into <paramref name="outbox"/>
+    /// when the caller built them beforehand, else into a fresh one of the unit's own.</summary>
+    public async Task<T> WriteAsync<T>(Caller caller, Func<WriteContext, Task<T>> work, CancellationToken cancellationToken, NoticeOutbox? outbox = null)
     {
-        var item = new WriteItem(caller, async context => await work(context), cancellationToken);
+        if (Interlocked.Increment(ref _queued) > _maxQueued)
+        {
+            Interlocked.Decrement(ref _queued);
+            throw GatewayErrors.Unavailable(
+                $"The gateway has {_maxQueued} writes waiting to be stored; nothing was stored. Retry with the same request_id after the delay given.", "WRITE_QUEUE_FULL");
+        }
+        var item = new WriteItem(caller, async context => await work(context), outbox, cancellationToken);
         if (!_queue.Writer.TryWrite(item))
         {
-            throw GatewayErrors.Unavailable("The gateway is shutting down; nothing was stored. Retry with the same request_id.");
+            Interlocked.Decrement(ref _queued);
+            throw ShuttingDown();
         }
         return (T)(await item.Completion.Task)!;
     }
+
+    private static Grpc.Core.RpcException ShuttingDown() =>
+        GatewayErrors.Unavailable("The gateway is shutting down; nothing was stored. Retry with the same request_id.");
 
     private async Task RunAsync()
     {
@@ -62,6 +89,7 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
             batch.Clear();
             while (batch.Count < _maxBatch && reader.TryRead(out var item))
             {
+                Interlocked.Decrement(ref _queued);
                 if (item.CancellationToken.IsCancellationRequested)
                 {
                     item.Completion.TrySetCanceled(item.CancellationToken);
@@ -76,6 +104,10 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
                 await CommitBatchAsync(batch);
             }
         }
+        if (_db is not null)
+        {
+            await _db.DisposeAsync();
+        }
     }
 
     private async Task CommitBatchAsync(List<WriteItem> batch)
@@ -84,86 +116,11 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
         {
             await _retry.ExecuteAsync(async token =>
             {
-                var pending = batch.Where(i => !i.Completion.Task.IsCompleted).ToList();
-                if (pending.Count == 0)
+                var savepoints = false;
+                while (!await TryCommitAsync(batch, savepoints, token))
                 {
-                    return;
-                }
-                await using var db = _contexts.CreateDbContext();
-                db.Database.AutoSavepointsEnabled = false;
-                await using var transaction = await db.Database.BeginTransactionAsync(token);
-                var done = new List<(WriteItem Item, WriteContext Context, object? Result)>();
-                // A unit alone in its transaction needs no savepoint: if it fails, nothing is committed.
-                var savepoints = pending.Count > 1;
-                foreach (var item in pending)
-                {
-                    var context = new WriteContext(db, item.Caller, _time.GetUtcNow().UtcDateTime, _auditKey, _contexts.Statements, token);
-                    if (savepoints)
-                    {
-                        await transaction.CreateSavepointAsync("unit", token);
-                    }
-                    try
-                    {
-                        var result = await item.Work(context);
-                        if (!context.Abandoned)
-                        {
-                            await db.SaveChangesAsync(token);
-                        }
-                        if (savepoints)
-                        {
-                            await transaction.ReleaseSavepointAsync("unit", token);
-                        }
-                        // Its rows are written: stop tracking them, or every later unit's SaveChanges
-                        // would scan them again (quadratic in the batch size).
-                        db.ChangeTracker.Clear();
-                        done.Add((item, context, result));
-                    }
-                    catch (Exception exception) when (!StorageResilience.IsUnavailable(exception))
-                    {
-                        // This unit alone is refused (or broken): undo it, keep the others.
-                        if (savepoints)
-                        {
-                            await transaction.RollbackToSavepointAsync("unit", token);
-                        }
-                        db.ChangeTracker.Clear();
-                        var writtenElsewhere = StorageResilience.IsUniqueViolation(exception) || exception is DbUpdateConcurrencyException;
-                        if (writtenElsewhere && item.Attempts++ < Reruns)
-                        {
-                            // Another writer got there first: it stored the same key (a request_id) or
-                            // changed a row this unit read (another instance on the same arrival). Run
-                            // the unit again in the next batch, on what is there now.
-                            _queue.Writer.TryWrite(item);
-                        }
-                        else if (exception is DbUpdateConcurrencyException)
-                        {
-                            item.Completion.TrySetException(GatewayErrors.Unavailable(
-                                "What this call changes kept being changed by other writers; nothing was stored. Retry with the same request_id."));
-                        }
-                        else
-                        {
-                            item.Completion.TrySetException(exception);
-                        }
-                    }
-                }
-                if (done.Count == 0)
-                {
-                    return; // nothing to commit; disposing the transaction rolls it back
-                }
-                var outboxes = done.Select(d => d.Context.Outbox).ToList();
-                var committed = await NoticeOutbox.WriteAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), _contexts.Statements, outboxes, token);
-                if (committed.Count > 0)
-                {
-                    var heads = committed.GroupBy(n => n.Feed).Select(g => FeedSignal.Committed(g.Key, g.Max(n => n.Sequence)));
-                    await _contexts.Statements.SignalAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), [.. heads], token);
-                }
-                // Once the commit is sent it is finished whoever is waiting: a retry with the same
-                // request_id then finds the stored answer.
-                await transaction.CommitAsync(CancellationToken.None);
-                // The feeds first: a caller that reads its feed right after its OK finds its notices.
-                _feeds.Committed(committed);
-                foreach (var (item, _, result) in done)
-                {
-                    item.Completion.TrySetResult(result);
+                    // A unit failed and was settled alone; the rest run again, each in a savepoint.
+                    savepoints = true;
                 }
             }, _stopping.Token);
         }
@@ -180,6 +137,152 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
         }
     }
 
+    /// <summary>Runs the batch's pending units in one transaction and commits it; false when a unit
+    /// failed without a savepoint to undo it alone (the transaction was rolled back).</summary>
+    private async Task<bool> TryCommitAsync(List<WriteItem> batch, bool savepoints, CancellationToken token)
+    {
+        var pending = batch.Where(i => !i.Completion.Task.IsCompleted).ToList();
+        if (pending.Count == 0)
+        {
+            return true;
+        }
+        var db = await OpenAsync(token);
+        await using var transaction = await db.Database.BeginTransactionAsync(token);
+        try
+        {
+            var done = new List<(WriteItem Item, WriteContext Context, object? Result)>(pending.Count);
+            var now = _time.GetUtcNow().UtcDateTime;
+            foreach (var item in pending)
+            {
+                var outbox = item.Outbox ?? new NoticeOutbox(item.Caller.Source, now, _auditKey);
+                var context = new WriteContext(db, item.Caller, now, outbox, _contexts.Statements, token);
+                if (savepoints)
+                {
+                    await transaction.CreateSavepointAsync("unit", token);
+                }
+                try
+                {
+                    var result = await item.Work(context);
+                    if (!context.Abandoned && db.ChangeTracker.HasChanges())
+                    {
+                        await db.SaveChangesAsync(token);
+                    }
+                    if (savepoints)
+                    {
+                        await transaction.ReleaseSavepointAsync("unit", token);
+                    }
+                    done.Add((item, context, result));
+                }
+                catch (Exception exception) when (!StorageResilience.IsUnavailable(exception))
+                {
+                    Settle(item, exception);
+                    if (!savepoints)
+                    {
+                        return false;
+                    }
+                    await transaction.RollbackToSavepointAsync("unit", token);
+                }
+                finally
+                {
+                    // Its rows are written or undone: stop tracking them, or every later unit's
+                    // SaveChanges would scan them again (quadratic in the batch size).
+                    db.ChangeTracker.Clear();
+                }
+            }
+            if (done.Count == 0)
+            {
+                return true; // nothing to commit; disposing the transaction rolls it back
+            }
+            var committed = await NoticeOutbox.WriteAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), _contexts.Statements,
+                [.. done.Select(d => d.Context.Outbox)], token);
+            if (committed.Count > 0)
+            {
+                var heads = committed.GroupBy(n => n.Feed).Select(g => FeedSignal.Committed(g.Key, g.Max(n => n.Sequence)));
+                await _contexts.Statements.SignalAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), [.. heads], token);
+            }
+            // Once the commit is sent it is finished whoever is waiting: a retry with the same
+            // request_id then finds the stored answer.
+            await transaction.CommitAsync(CancellationToken.None);
+            // The feeds first: a caller that reads its feed right after its OK finds its notices.
+            _feeds.Committed(committed);
+            foreach (var (item, _, result) in done)
+            {
+                item.Completion.TrySetResult(result);
+            }
+            return true;
+        }
+        catch (Exception exception) when (StorageResilience.IsUnavailable(exception))
+        {
+            // The connection may be broken: the next attempt opens a new one.
+            await ResetAsync();
+            throw;
+        }
+    }
+
+    /// <summary>A unit failed: it runs again later when another writer got there first, else its caller
+    /// gets the failure.</summary>
+    private void Settle(WriteItem item, Exception exception)
+    {
+        var writtenElsewhere = StorageResilience.IsUniqueViolation(exception) || exception is DbUpdateConcurrencyException;
+        if (writtenElsewhere && item.Attempts++ < Reruns)
+        {
+            // Another writer stored the same key (a request_id) or changed a row this unit read
+            // (another instance on the same arrival): run the unit again in a later batch, on what is
+            // there then. If the gateway is stopping the queue takes no more, and the caller is told.
+            Interlocked.Increment(ref _queued);
+            if (!_queue.Writer.TryWrite(item))
+            {
+                Interlocked.Decrement(ref _queued);
+                item.Completion.TrySetException(ShuttingDown());
+            }
+        }
+        else if (writtenElsewhere)
+        {
+            item.Completion.TrySetException(GatewayErrors.Unavailable(
+                "What this call changes kept being changed by other writers; nothing was stored. Retry with the same request_id.", "WRITE_CONFLICT"));
+        }
+        else
+        {
+            item.Completion.TrySetException(exception);
+        }
+    }
+
+    private async Task<GatewayDbContext> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (_db is null)
+        {
+            var db = _contexts.CreateDbContext();
+            db.Database.AutoSavepointsEnabled = false;
+            try
+            {
+                await db.Database.OpenConnectionAsync(cancellationToken);
+            }
+            catch
+            {
+                await db.DisposeAsync();
+                throw;
+            }
+            _db = db;
+        }
+        return _db;
+    }
+
+    private async Task ResetAsync()
+    {
+        if (_db is { } db)
+        {
+            _db = null;
+            try
+            {
+                await db.DisposeAsync();
+            }
+            catch (Exception exception) when (StorageResilience.IsUnavailable(exception))
+            {
+                // Closing a broken connection may fail too; it is dropped either way.
+            }
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
@@ -191,10 +294,11 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} writes failed: storage unavailable ({ExceptionType}).")]
     private static partial void LogBatchUnavailable(ILogger logger, int count, string exceptionType, Exception exception);
 
-    private sealed class WriteItem(Caller caller, Func<WriteContext, Task<object?>> work, CancellationToken cancellationToken)
+    private sealed class WriteItem(Caller caller, Func<WriteContext, Task<object?>> work, NoticeOutbox? outbox, CancellationToken cancellationToken)
     {
         public Caller Caller { get; } = caller;
         public Func<WriteContext, Task<object?>> Work { get; } = work;
+        public NoticeOutbox? Outbox { get; } = outbox;
         public CancellationToken CancellationToken { get; } = cancellationToken;
         public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Attempts { get; set; }

@@ -1,29 +1,27 @@
-using ExchangeGateway.Server.Audit;
+using System.Data.Common;
 using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Identity;
-using Google.Protobuf.WellKnownTypes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace ExchangeGateway.Server.Storage;
 
-/// <summary>What a unit of work writes with: the context, the caller, one "now" for every row it
-/// writes, and the outbox for the notices it causes.</summary>
-internal sealed class WriteContext(GatewayDbContext db, Caller caller, DateTime now, AuditKey auditKey, StorageStatements statements, CancellationToken cancellationToken)
+/// <summary>What a unit of work writes with on the writer: the context (EF Core, for the rare paths),
+/// its connection and transaction with the provider's statements (the hot paths), the caller, one
+/// "now" and the outbox.</summary>
+internal sealed class WriteContext(GatewayDbContext db, Caller caller, DateTime now, NoticeOutbox outbox, StorageStatements statements, CancellationToken cancellationToken)
+    : ChangeContext(caller, now, outbox)
 {
     public GatewayDbContext Db { get; } = db;
 
-    public Caller Caller { get; } = caller;
-
-    /// <summary>The time of this unit of work, UTC.</summary>
-    public DateTime Now { get; } = now;
-
-    public Timestamp NowTimestamp => Timestamp.FromDateTime(Now);
-
     public CancellationToken CancellationToken { get; } = cancellationToken;
 
-    public NoticeOutbox Outbox { get; } = new(caller.Source, now, auditKey);
-
-    /// <summary>The provider's set-based statements, for units that write many rows at once.</summary>
+    /// <summary>The provider's statements, run on <see cref="Connection"/> in <see cref="Transaction"/>.</summary>
     public StorageStatements Statements { get; } = statements;
+
+    public DbConnection Connection => Db.Database.GetDbConnection();
+
+    public DbTransaction Transaction => Db.Database.CurrentTransaction!.GetDbTransaction();
 
     /// <summary>Set when the work turned out to change nothing (a repeated request).</summary>
     public bool Abandoned { get; private set; }
