@@ -65,4 +65,38 @@ public sealed class WriteBatcherTests(GatewayHostFixture fixture) : IClassFixtur
         Assert.Equal(20, await db.Arrivals.CountAsync(a => references.Contains(a.CaseReference)));
         Assert.Equal(1, await db.Travellers.CountAsync(t => t.VNumber == first.Travellers[0].VNumber));
     }
+
+    [Fact]
+    public async Task WriteAsync_MoreWritesWaitingThanTheBound_RefusedUnavailableWithRetryInfoAndNothingStoredForThem()
+    {
+        await using var host = await GatewayHost.StartAsync(configure: o => o.MaxQueuedWrites = 2);
+        var arrivals = host.Arrivals();
+        var details = Enumerable.Range(0, 200).Select(_ => TestArrivals.Family("0363", travellers: 1)).ToList();
+
+        var outcomes = await Task.WhenAll(details.Select(async d =>
+        {
+            try
+            {
+                await arrivals.AnnounceArrivalAsync(new AnnounceArrivalRequest { RequestId = Guid.NewGuid().ToString(), Arrival = d });
+                return (d.CaseReference, Error: (RpcException?)null);
+            }
+            catch (RpcException e)
+            {
+                return (d.CaseReference, Error: e);
+            }
+        }));
+
+        var refused = outcomes.Where(o => o.Error is not null).ToList();
+        Assert.NotEmpty(refused);
+        Assert.All(refused, o =>
+        {
+            Assert.Equal(StatusCode.Unavailable, o.Error!.StatusCode);
+            var status = o.Error.GetRpcStatus();
+            Assert.Equal("WRITE_QUEUE_FULL", status?.GetDetail<Google.Rpc.ErrorInfo>()?.Reason);
+            Assert.NotNull(status?.GetDetail<Google.Rpc.RetryInfo>());
+        });
+        await using var db = host.Db();
+        var stored = await db.Arrivals.Select(a => a.CaseReference).ToListAsync();
+        Assert.Equal(outcomes.Where(o => o.Error is null).Select(o => o.CaseReference).Order(), stored.Where(r => details.Any(d => d.CaseReference == r)).Order());
+    }
 }
