@@ -25,6 +25,7 @@ internal readonly record struct CommittedNotice(string Feed, long Sequence, stri
 internal sealed class NoticeOutbox(string source, DateTime now, AuditKey auditKey)
 {
     private readonly List<Pending> _pending = [];
+    private Dictionary<(SubjectKind, string), string>? _keys;
 
     /// <summary>The audit record of the call whose change causes these notices (set when the call is
     /// recorded in the same transaction); their deliveries are recorded as links to it.</summary>
@@ -44,7 +45,20 @@ internal sealed class NoticeOutbox(string source, DateTime now, AuditKey auditKe
         notice.Time = Timestamp.FromDateTime(now);
         notice.Source = causedBy ?? source;
         notice.Subject = subject;
-        _pending.Add(new Pending(feed, notice.NoticeId, notice.Type, subject, notice.ToByteArray(), AuditKeysOf(notice, auditKey), now));
+        var keys = string.Join(' ', AuditSubjects.Of(notice).Select(Protect).Distinct(StringComparer.Ordinal));
+        _pending.Add(new Pending(feed, notice.NoticeId, notice.Type, subject, notice.ToByteArray(), keys, now));
+    }
+
+    // The notices of one change concern the same people: each keyed hash is computed once per change.
+    private string Protect((SubjectKind Kind, string Identifier) subject)
+    {
+        _keys ??= [];
+        if (!_keys.TryGetValue(subject, out var key))
+        {
+            key = auditKey.Protect(subject.Kind, subject.Identifier);
+            _keys[subject] = key;
+        }
+        return key;
     }
 
     /// <summary>The data subjects of <paramref name="notice"/> as the audit log stores them, space-separated.</summary>

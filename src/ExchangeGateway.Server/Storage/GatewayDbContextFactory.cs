@@ -47,7 +47,7 @@ internal sealed class GatewayDbContextFactory
 
     public GatewayDbContext CreateDbContext() => _create();
 
-    /// <summary>Creates or migrates the schema. On SQLite it also switches the file to WAL mode,
+    /// <summary>Creates or migrates the schema when it is not current. On SQLite it also switches the file to WAL mode,
     /// which is a property of the file and so is set once, not per connection.</summary>
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
@@ -63,6 +63,11 @@ internal sealed class GatewayDbContextFactory
             await db.Database.OpenConnectionAsync(cancellationToken);
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
         }
-        await db.Database.MigrateAsync(cancellationToken);
+        // Migrating takes the migrations lock and writes (an fsync) even when there is nothing to do;
+        // a gateway restarting on a current schema only reads the history.
+        if ((await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+        }
     }
 }

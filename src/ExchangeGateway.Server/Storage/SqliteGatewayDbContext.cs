@@ -26,10 +26,7 @@ internal sealed class SqliteGatewayDbContext(DbContextOptions<SqliteGatewayDbCon
 internal sealed class SqlitePragmas(int busyTimeoutMilliseconds) : DbConnectionInterceptor
 {
     private readonly string _pragmas =
-        $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={busyTimeoutMilliseconds}; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON; " +
-        // 32 MiB of page cache instead of SQLite's 2 MB: the indexes with random keys (V-numbers, audit
-        // subjects) are read from the file system on nearly every insert with the default.
-        "PRAGMA cache_size=-32768;";
+        $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={busyTimeoutMilliseconds}; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;";
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
 
