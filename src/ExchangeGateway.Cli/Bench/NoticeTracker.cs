@@ -39,11 +39,18 @@ internal sealed class NoticeTracker(bool everyFeed = false)
     public void Sending(string caseReference) => _sentAt[caseReference] = Stopwatch.GetTimestamp();
 
     /// <summary>The announcement was answered with this arrival id.</summary>
-    public void Answered(string arrivalId) => _arrivals.TryAdd(arrivalId, true);
+    public void Answered(string arrivalId)
+    {
+        _arrivals.TryAdd(arrivalId, true);
+        Check();
+    }
 
+    // The IND's notice names the arrival by id only, and its acknowledgement can be confirmed before
+    // the announce call's answer (with that id) reaches this process: every confirmation is kept, and
+    // those of this run's arrivals are counted when the rest is complete.
     public void OnIndConfirmed(string arrivalId)
     {
-        if (_arrivals.ContainsKey(arrivalId) && _indConfirmed.TryAdd(arrivalId, true))
+        if (_indConfirmed.TryAdd(arrivalId, true))
         {
             LastConfirmedAt = Stopwatch.GetTimestamp();
             Check();
@@ -96,7 +103,7 @@ internal sealed class NoticeTracker(bool everyFeed = false)
         {
             _allReceived.TrySetResult();
         }
-        if (Confirmed >= expected && (!everyFeed || (_indConfirmed.Count >= expected && _coaConfirmed.Count >= expected)))
+        if (Confirmed >= expected && (!everyFeed || (_coaConfirmed.Count >= expected && _indConfirmed.Keys.Count(_arrivals.ContainsKey) >= expected)))
         {
             _allConfirmed.TrySetResult();
         }
