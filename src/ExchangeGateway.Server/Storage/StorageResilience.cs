@@ -54,7 +54,7 @@ internal static class StorageResilience
     public static bool IsUnavailable(Exception exception) => IsTransient(exception) || Root(exception) switch
     {
         SqliteException sqlite => (sqlite.SqliteErrorCode & 0xFF) is SqliteReadOnly or SqliteIoError or SqliteFull or SqliteCantOpen,
-        SqlException => true,
+        SqlException sql => IsSqlServerUnavailable(sql.Number),
         Npgsql.PostgresException postgres => postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
             || postgres.SqlState.StartsWith("53", StringComparison.Ordinal) || postgres.SqlState.StartsWith("57", StringComparison.Ordinal),
         Npgsql.NpgsqlException => true,
@@ -67,6 +67,22 @@ internal static class StorageResilience
         SqliteException sqlite => sqlite.SqliteErrorCode == 19 && sqlite.SqliteExtendedErrorCode is 1555 or 2067,
         SqlException sql => sql.Number is 2601 or 2627,
         Npgsql.PostgresException postgres => postgres.SqlState == "23505",
+        _ => false,
+    };
+
+    /// <summary>SQL Server errors that mean the server or database cannot take the work now (as opposed
+    /// to one statement's own fault, e.g. a constraint violation, which fails that unit alone). Numbers
+    /// from the SQL Server error reference; transient ones are also in the provider's retry list.</summary>
+    private static bool IsSqlServerUnavailable(int number) => number switch
+    {
+        -2 => true,                                        // client timeout
+        2 or 53 or 64 or 233 or 10053 or 10054 or 10060 or 10061 => true, // network: not found, broken, refused
+        701 or 8645 or 8651 => true,                       // out of memory, memory grant timeouts
+        1105 or 9002 => true,                              // filegroup or transaction log full
+        3906 or 3908 => true,                              // database read-only
+        4060 or 18456 or 18401 => true,                    // database unavailable, login failed, server paused
+        40143 or 40197 or 40501 or 40613 or 49918 or 49919 or 49920 => true, // Azure SQL: busy, failing over
+        1205 or 1222 => true,                              // deadlock victim, lock timeout (retried first)
         _ => false,
     };
 
