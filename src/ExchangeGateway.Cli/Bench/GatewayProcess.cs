@@ -44,7 +44,11 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "exgw.dll"), "serve", "--dev", "--certs", certificates, "--db", database,
+        // The bench's own SQLite file, or the PostgreSQL database it was given.
+        string[] storage = options.Postgres is { } postgres
+            ? ["--Gateway:Storage:Provider=PostgreSql", $"--Gateway:Storage:ConnectionString={postgres}"]
+            : ["--db", database];
+        foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "exgw.dll"), "serve", "--dev", "--certs", certificates, .. storage,
             "--urls", "https://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
             // Scenario 6 holds about 30 idle streams per municipal organisation, a capacity test beyond
             // what one BRP system needs (the default allows 16); --server-arg may still override it.

@@ -60,7 +60,7 @@ internal abstract partial class StorageStatements
         int[] openStates, CancellationToken cancellationToken);
 
     /// <summary>Inserts a new arrival with its travellers, history, escalations and deadlines (all new rows).</summary>
-    public async Task InsertArrivalAsync(DbConnection connection, DbTransaction transaction, ArrivalEntity arrival, CancellationToken cancellationToken)
+    public virtual async Task InsertArrivalAsync(DbConnection connection, DbTransaction transaction, ArrivalEntity arrival, CancellationToken cancellationToken)
     {
         var insert = Prepared(connection, transaction, InsertArrivalSql,
             "id", "case", "municipality", "kind", "state", "by", "at", "expected", "version", "late", "consent", "size", "requested", "decide", "details");

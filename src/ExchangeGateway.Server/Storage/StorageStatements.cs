@@ -263,6 +263,50 @@ internal sealed class PostgresStatements : StorageStatements
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>One round trip for the arrival and all its rows (each statement a round trip would be a
+    /// dozen per announcement on the single writer).</summary>
+    public override async Task InsertArrivalAsync(DbConnection connection, DbTransaction transaction, ArrivalEntity arrival, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, transaction,
+            "INSERT INTO \"Arrivals\" (\"Id\", \"CaseReference\", \"MunicipalityCode\", \"Kind\", \"State\", \"AnnouncedBy\", \"AnnouncedAt\", \"ExpectedArrivalDate\", " +
+            "\"Version\", \"LateAnnouncement\", \"ConsentStatus\", \"ConsentHouseholdSize\", \"ConsentRequestedAt\", \"ConsentDecideBy\", \"Details\") " +
+            "VALUES (@id, @case, @municipality, @kind, @state, @by, @at, @expected, @version, @late, @consent, @size, @requested, @decide, @details); " +
+            "INSERT INTO \"Travellers\" (\"ArrivalId\", \"VNumber\", \"Position\", \"RegistrationStatus\") SELECT @id, * FROM unnest(@v, @positions, @statuses); " +
+            "INSERT INTO \"ArrivalHistory\" (\"ArrivalId\", \"At\", \"Actor\", \"Action\", \"Description\") SELECT @id, * FROM unnest(@history_at, @actors, @actions, @descriptions); " +
+            "INSERT INTO \"Escalations\" (\"Id\", \"ArrivalId\", \"Kind\", \"RaisedAt\", \"Description\") SELECT e.id, @id, e.kind, e.raised, e.description FROM unnest(@escalation_ids, @escalation_kinds, @escalation_raised, @escalation_descriptions) AS e(id, kind, raised, description); " +
+            "INSERT INTO \"Deadlines\" (\"Id\", \"ArrivalId\", \"Kind\", \"DueAt\") SELECT d.id, @id, d.kind, d.due FROM unnest(@deadline_ids, @deadline_kinds, @deadline_due) AS d(id, kind, due)");
+        Add(command, "id", arrival.Id);
+        Add(command, "case", arrival.CaseReference);
+        Add(command, "municipality", arrival.MunicipalityCode);
+        Add(command, "kind", arrival.Kind);
+        Add(command, "state", arrival.State);
+        Add(command, "by", arrival.AnnouncedBy);
+        Add(command, "at", arrival.AnnouncedAt);
+        Add(command, "expected", arrival.ExpectedArrivalDate);
+        Add(command, "version", arrival.Version);
+        Add(command, "late", arrival.LateAnnouncement);
+        Add(command, "consent", arrival.ConsentStatus);
+        Add(command, "size", arrival.ConsentHouseholdSize);
+        Add(command, "requested", arrival.ConsentRequestedAt);
+        Add(command, "decide", arrival.ConsentDecideBy);
+        Add(command, "details", arrival.Details);
+        Add(command, "v", arrival.Travellers.Select(t => t.VNumber).ToArray());
+        Add(command, "positions", arrival.Travellers.Select(t => t.Position).ToArray());
+        Add(command, "statuses", arrival.Travellers.Select(t => t.RegistrationStatus).ToArray());
+        Add(command, "history_at", arrival.History.Select(h => h.At).ToArray());
+        Add(command, "actors", arrival.History.Select(h => h.Actor).ToArray());
+        Add(command, "actions", arrival.History.Select(h => h.Action).ToArray());
+        Add(command, "descriptions", arrival.History.Select(h => h.Description).ToArray());
+        Add(command, "escalation_ids", arrival.Escalations.Select(e => e.Id).ToArray());
+        Add(command, "escalation_kinds", arrival.Escalations.Select(e => e.Kind).ToArray());
+        Add(command, "escalation_raised", arrival.Escalations.Select(e => e.RaisedAt).ToArray());
+        Add(command, "escalation_descriptions", arrival.Escalations.Select(e => e.Description).ToArray());
+        Add(command, "deadline_ids", arrival.Deadlines.Select(d => d.Id).ToArray());
+        Add(command, "deadline_kinds", arrival.Deadlines.Select(d => d.Kind).ToArray());
+        Add(command, "deadline_due", arrival.Deadlines.Select(d => d.DueAt).ToArray());
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public override async Task<List<AcknowledgedRow>> AcknowledgeAsync(DbConnection connection, DbTransaction transaction, string feed, long[] sequences, DateTime now, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction,
