@@ -31,8 +31,18 @@ public sealed class RawCaller : IDisposable
                 return new FuzzOutcome(StatusCode.OK, "", response);
             }
             using var call = invoker.AsyncDuplexStreamingCall(method.Raw, null, options);
-            await call.RequestStream.WriteAsync(body);
-            await call.RequestStream.CompleteAsync();
+            try
+            {
+                await call.RequestStream.WriteAsync(body);
+                await call.RequestStream.CompleteAsync();
+            }
+            catch (Exception e) when (e is RpcException or IOException)
+            {
+                // The server may answer (RESOURCE_EXHAUSTED for a message over the size limit, read
+                // from its length prefix) while the message is still being written; the write then
+                // fails with what the client saw first, often CANCELLED. The server's answer is in
+                // the response: read it below.
+            }
             byte[]? last = null;
             while (await call.ResponseStream.MoveNext(CancellationToken.None))
             {
