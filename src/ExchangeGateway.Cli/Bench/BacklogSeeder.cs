@@ -25,7 +25,7 @@ internal static class BacklogSeeder
     /// history, a notice to COA). Notices at or below <paramref name="acknowledgedShare"/> of each
     /// feed's new range are stored as acknowledged already. Returns each feed's head before seeding.</summary>
     public static async Task<Dictionary<string, long>> SeedAsync(string database, BenchPki pki, IReadOnlyList<BenchMunicipality> municipalities, int count,
-        bool withArrivals, double acknowledgedShare, CancellationToken cancellationToken)
+        bool withArrivals, double acknowledgedShare, CancellationToken cancellationToken, long firstVNumber = 7_000_000_000)
     {
         // The key the gateway (serve --dev --certs) uses, so the stored audit subjects are what it would store.
         var keyPath = Path.Combine(pki.Directory, Serve.GatewayLauncher.DevAuditKeyFile);
@@ -62,7 +62,7 @@ internal static class BacklogSeeder
             "$id", "$case", "$code", "$kind", "$at", "$expected", "$details");
         var now = DateTime.UtcNow;
         var source = $"urn:nld:oin:{DevCertificateAuthority.TestOin(1)}:systeem:coa";
-        var arrivals = new ArrivalFactory(municipalities, firstVNumber: 7_000_000_000);
+        var arrivals = new ArrivalFactory(municipalities, firstVNumber);
         var next = new Dictionary<string, long>(heads, StringComparer.Ordinal);
         var written = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
