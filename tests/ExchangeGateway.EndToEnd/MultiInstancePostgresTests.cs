@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Grpc.Core;
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.EndToEnd.Fixtures;
 using ExchangeGateway.Tests.Shared;
@@ -144,6 +145,46 @@ public sealed class MultiInstancePostgresTests(PostgresServer postgres, ITestOut
 
         Assert.True(failures.Count == 0, string.Join("\n", failures) + "\n" + first.RecentOutput + "\n" + second.RecentOutput);
         Assert.Equal(arrival.Version + (2 * each), (await onFirst.GetArrivalAsync(arrival.ArrivalId)).Version);
+    }
+
+    [Fact]
+    public async Task Announce_SameVNumberOnBothInstancesAtOnce_OnlyOneOpenArrivalHoldsIt()
+    {
+        // One person announced to two municipalities at once, through two instances: each instance's
+        // check sees no open arrival with that V-number, so both used to be stored. The database must
+        // refuse the second: one OK, the other TRAVELLER_IN_OPEN_ARRIVAL.
+        await postgres.CreateDatabaseAsync("exgw_multi_vnumber");
+        var database = postgres.ConnectionString("exgw_multi_vnumber");
+        await using var first = await GatewayProcess.StartAsync(postgres: database);
+        await using var second = await GatewayProcess.StartAsync(postgres: database);
+        using var onFirst = first.ClientFor("coa");
+        using var onSecond = second.ClientFor("coa");
+        var outcomes = new List<string>();
+        for (var round = 0; round < 20; round++)
+        {
+            var toAmsterdam = TestArrivals.Family("0363", travellers: 1);
+            var toUtrecht = TestArrivals.Family("0344", travellers: 1);
+            toUtrecht.Travellers[0].VNumber = toAmsterdam.Travellers[0].VNumber;
+            var calls = new[] { Outcome(onFirst.AnnounceArrivalAsync(toAmsterdam)), Outcome(onSecond.AnnounceArrivalAsync(toUtrecht)) };
+            var results = await Task.WhenAll(calls);
+            outcomes.Add(string.Join(" + ", results.Order(StringComparer.Ordinal)));
+        }
+
+        Assert.All(outcomes, o => Assert.Equal("FailedPrecondition TRAVELLER_IN_OPEN_ARRIVAL + OK", o));
+
+        static async Task<string> Outcome(Task<Arrival> call)
+        {
+            try
+            {
+                await call;
+                return "OK";
+            }
+            catch (Grpc.Core.RpcException e)
+            {
+                var violations = e.GetRpcStatus()?.GetDetail<Google.Rpc.PreconditionFailure>()?.Violations;
+                return $"{e.StatusCode} {string.Join(",", violations?.Select(v => v.Type) ?? [])}";
+            }
+        }
     }
 
     [Fact]

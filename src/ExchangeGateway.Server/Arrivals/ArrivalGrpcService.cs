@@ -241,12 +241,12 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
         return store.ReadAsync((db, token) => query.RunAsync(db, caller, token), context.CancellationToken);
     }
 
-    /// <summary>One V-number in two open arrivals would announce one person to two places.</summary>
-    private static readonly int[] OpenStates = [.. ArrivalLifecycle.Open.Cast<int>()];
-
+    /// <summary>One V-number in two open arrivals would announce one person to two places. This check
+    /// gives the caller its reason; the unique index on the open V-numbers settles two instances that
+    /// check at the same moment (the loser's unit runs again and gets here).</summary>
     private static async Task RequireNotInOtherOpenArrivalAsync(WriteContext write, List<string> vNumbers, string? arrivalId)
     {
-        var clash = await write.Statements.FindOpenTravellerAsync(write.Connection, write.Transaction, vNumbers, arrivalId, OpenStates, write.CancellationToken);
+        var clash = await write.Statements.FindOpenTravellerAsync(write.Connection, write.Transaction, vNumbers, arrivalId, write.CancellationToken);
         if (clash is not null)
         {
             var index = vNumbers.IndexOf(clash);
@@ -387,6 +387,7 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
                 {
                     ArrivalId = arrival.Id,
                     VNumber = vNumber,
+                    OpenVNumber = vNumber, // announced and amended arrivals are open
                     Position = position,
                     RegistrationStatus = (int)RegistrationStatus.NotReported,
                 });

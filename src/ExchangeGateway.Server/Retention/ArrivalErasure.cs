@@ -132,6 +132,7 @@ internal sealed class ArrivalErasure(GatewayStore store, FeedHub feeds, Caller g
         write.Db.Travellers.Where(t => t.ArrivalId == arrivalId)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(t => t.VNumber, t => ErasedVNumberPrefix + t.Position.ToString())
+                .SetProperty(t => t.OpenVNumber, (string?)null)
                 // An empty BSN says "had one, erased": whether a traveller got a BSN is what their state
                 // (and the count of BSNs assigned) is derived from, and it must not change.
                 .SetProperty(t => t.Bsn, t => t.Bsn == null ? null : "")

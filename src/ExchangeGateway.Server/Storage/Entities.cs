@@ -50,6 +50,11 @@ internal sealed class TravellerEntity
 {
     public required string ArrivalId { get; set; }
     public required string VNumber { get; set; }
+
+    /// <summary>The V-number while the arrival is open, null once it is closed. Unique: the database
+    /// itself refuses a person in two open arrivals, also when two instances announce them at once.</summary>
+    public string? OpenVNumber { get; set; }
+
     public int Position { get; set; }
     public int RegistrationStatus { get; set; }
     public DateOnly? RegisteredOn { get; set; }

@@ -1,3 +1,5 @@
+using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Arrivals;
 using Microsoft.EntityFrameworkCore;
 
 namespace ExchangeGateway.Server.Storage;
@@ -20,6 +22,36 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
     public DbSet<AuditRecordEntity> AuditRecords => Set<AuditRecordEntity>();
     public DbSet<AuditSubjectEntity> AuditSubjects => Set<AuditSubjectEntity>();
     public DbSet<AuditDeliveryEntity> AuditDeliveries => Set<AuditDeliveryEntity>();
+
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        await ReleaseOpenVNumbersAsync(cancellationToken);
+        return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+    }
+
+    /// <summary>An arrival that closes (completed, cancelled, consent refused) frees its travellers'
+    /// V-numbers for a new announcement. Here, where every tracked change is saved, so that no
+    /// transition can forget it.</summary>
+    private async Task ReleaseOpenVNumbersAsync(CancellationToken cancellationToken)
+    {
+        foreach (var entry in ChangeTracker.Entries<ArrivalEntity>().ToList())
+        {
+            if (entry.State != EntityState.Modified || !entry.Property(a => a.State).IsModified
+                || ArrivalLifecycle.IsOpen((ArrivalState)entry.Entity.State))
+            {
+                continue;
+            }
+            var travellers = entry.Collection(a => a.Travellers);
+            if (!travellers.IsLoaded)
+            {
+                await travellers.LoadAsync(cancellationToken);
+            }
+            foreach (var traveller in entry.Entity.Travellers)
+            {
+                traveller.OpenVNumber = null;
+            }
+        }
+    }
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -50,10 +82,12 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
             traveller.HasKey(t => new { t.ArrivalId, t.VNumber });
             traveller.Property(t => t.ArrivalId).HasMaxLength(36).IsUnicode(false);
             traveller.Property(t => t.VNumber).HasMaxLength(10).IsUnicode(false);
+            traveller.Property(t => t.OpenVNumber).HasMaxLength(10).IsUnicode(false);
             traveller.Property(t => t.Bsn).HasMaxLength(9).IsUnicode(false);
             traveller.Property(t => t.ANumber).HasMaxLength(10).IsUnicode(false);
             traveller.Property(t => t.RefusalReason).HasMaxLength(500);
             traveller.HasIndex(t => t.VNumber);
+            traveller.HasIndex(t => t.OpenVNumber).IsUnique();
             traveller.HasIndex(t => t.Bsn);
         });
 

@@ -27,7 +27,7 @@ internal abstract partial class StorageStatements
         "VALUES (@id, @case, @municipality, @kind, @state, @by, @at, @expected, @version, @late, @consent, @size, @requested, @decide, @details)";
 
     private const string InsertTravellerSql =
-        "INSERT INTO \"Travellers\" (\"ArrivalId\", \"VNumber\", \"Position\", \"RegistrationStatus\") VALUES (@arrival, @v, @position, @status)";
+        "INSERT INTO \"Travellers\" (\"ArrivalId\", \"VNumber\", \"OpenVNumber\", \"Position\", \"RegistrationStatus\") VALUES (@arrival, @v, @open, @position, @status)";
 
     private const string InsertEscalationSql =
         "INSERT INTO \"Escalations\" (\"Id\", \"ArrivalId\", \"Kind\", \"RaisedAt\", \"Description\") VALUES (@id, @arrival, @kind, @raised, @description)";
@@ -57,7 +57,7 @@ internal abstract partial class StorageStatements
     /// <summary>The first of <paramref name="vNumbers"/> that is a traveller of an open arrival other than
     /// <paramref name="exceptArrivalId"/>, or null.</summary>
     public abstract Task<string?> FindOpenTravellerAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<string> vNumbers, string? exceptArrivalId,
-        int[] openStates, CancellationToken cancellationToken);
+        CancellationToken cancellationToken);
 
     /// <summary>Inserts a new arrival with its travellers, history, escalations and deadlines (all new rows).</summary>
     public virtual async Task InsertArrivalAsync(DbConnection connection, DbTransaction transaction, ArrivalEntity arrival, CancellationToken cancellationToken)
@@ -69,10 +69,10 @@ internal abstract partial class StorageStatements
             arrival.ConsentRequestedAt, arrival.ConsentDecideBy, arrival.Details);
         await insert.ExecuteNonQueryAsync(cancellationToken);
 
-        var traveller = Prepared(connection, transaction, InsertTravellerSql, "arrival", "v", "position", "status");
+        var traveller = Prepared(connection, transaction, InsertTravellerSql, "arrival", "v", "open", "position", "status");
         foreach (var row in arrival.Travellers)
         {
-            Set(traveller, row.ArrivalId, row.VNumber, row.Position, row.RegistrationStatus);
+            Set(traveller, row.ArrivalId, row.VNumber, row.OpenVNumber, row.Position, row.RegistrationStatus);
             await traveller.ExecuteNonQueryAsync(cancellationToken);
         }
         foreach (var row in arrival.Escalations)

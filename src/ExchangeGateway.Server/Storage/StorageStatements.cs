@@ -212,13 +212,12 @@ internal sealed class SqliteStatements : StorageStatements
     }
 
     public override async Task<string?> FindOpenTravellerAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<string> vNumbers, string? exceptArrivalId,
-        int[] openStates, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
         var command = Prepared(connection, transaction,
-            "SELECT t.\"VNumber\" FROM \"Travellers\" t JOIN \"Arrivals\" a ON a.\"Id\" = t.\"ArrivalId\" " +
-            "WHERE t.\"VNumber\" IN (SELECT value FROM json_each($v)) AND a.\"State\" IN (SELECT value FROM json_each($states)) " +
-            "AND ($except IS NULL OR a.\"Id\" <> $except) LIMIT 1", "$v", "$states", "$except");
-        Set(command, Json(vNumbers.ToArray()), Json(openStates), exceptArrivalId);
+            "SELECT \"OpenVNumber\" FROM \"Travellers\" WHERE \"OpenVNumber\" IN (SELECT value FROM json_each($v)) " +
+            "AND ($except IS NULL OR \"ArrivalId\" <> $except) LIMIT 1", "$v", "$except");
+        Set(command, Json(vNumbers.ToArray()), exceptArrivalId);
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
@@ -271,7 +270,7 @@ internal sealed class PostgresStatements : StorageStatements
             "INSERT INTO \"Arrivals\" (\"Id\", \"CaseReference\", \"MunicipalityCode\", \"Kind\", \"State\", \"AnnouncedBy\", \"AnnouncedAt\", \"ExpectedArrivalDate\", " +
             "\"Version\", \"LateAnnouncement\", \"ConsentStatus\", \"ConsentHouseholdSize\", \"ConsentRequestedAt\", \"ConsentDecideBy\", \"Details\") " +
             "VALUES (@id, @case, @municipality, @kind, @state, @by, @at, @expected, @version, @late, @consent, @size, @requested, @decide, @details); " +
-            "INSERT INTO \"Travellers\" (\"ArrivalId\", \"VNumber\", \"Position\", \"RegistrationStatus\") SELECT @id, * FROM unnest(@v, @positions, @statuses); " +
+            "INSERT INTO \"Travellers\" (\"ArrivalId\", \"VNumber\", \"OpenVNumber\", \"Position\", \"RegistrationStatus\") SELECT @id, * FROM unnest(@v, @open, @positions, @statuses); " +
             "INSERT INTO \"ArrivalHistory\" (\"ArrivalId\", \"At\", \"Actor\", \"Action\", \"Description\") SELECT @id, * FROM unnest(@history_at, @actors, @actions, @descriptions); " +
             "INSERT INTO \"Escalations\" (\"Id\", \"ArrivalId\", \"Kind\", \"RaisedAt\", \"Description\") SELECT e.id, @id, e.kind, e.raised, e.description FROM unnest(@escalation_ids, @escalation_kinds, @escalation_raised, @escalation_descriptions) AS e(id, kind, raised, description); " +
             "INSERT INTO \"Deadlines\" (\"Id\", \"ArrivalId\", \"Kind\", \"DueAt\") SELECT d.id, @id, d.kind, d.due FROM unnest(@deadline_ids, @deadline_kinds, @deadline_due) AS d(id, kind, due)");
@@ -291,6 +290,7 @@ internal sealed class PostgresStatements : StorageStatements
         Add(command, "decide", arrival.ConsentDecideBy);
         Add(command, "details", arrival.Details);
         Add(command, "v", arrival.Travellers.Select(t => t.VNumber).ToArray());
+        Add(command, "open", arrival.Travellers.Select(t => t.OpenVNumber).ToArray());
         Add(command, "positions", arrival.Travellers.Select(t => t.Position).ToArray());
         Add(command, "statuses", arrival.Travellers.Select(t => t.RegistrationStatus).ToArray());
         Add(command, "history_at", arrival.History.Select(h => h.At).ToArray());
@@ -370,13 +370,11 @@ internal sealed class PostgresStatements : StorageStatements
     }
 
     public override async Task<string?> FindOpenTravellerAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<string> vNumbers, string? exceptArrivalId,
-        int[] openStates, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction,
-            "SELECT t.\"VNumber\" FROM \"Travellers\" t JOIN \"Arrivals\" a ON a.\"Id\" = t.\"ArrivalId\" " +
-            "WHERE t.\"VNumber\" = ANY(@v) AND a.\"State\" = ANY(@states) AND (@except::text IS NULL OR a.\"Id\" <> @except::text) LIMIT 1");
+            "SELECT \"OpenVNumber\" FROM \"Travellers\" WHERE \"OpenVNumber\" = ANY(@v) AND (@except::text IS NULL OR \"ArrivalId\" <> @except::text) LIMIT 1");
         Add(command, "v", vNumbers.ToArray());
-        Add(command, "states", openStates);
         Add(command, "except", exceptArrivalId);
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
@@ -561,14 +559,12 @@ internal sealed class SqlServerStatements : StorageStatements
     }
 
     public override async Task<string?> FindOpenTravellerAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<string> vNumbers, string? exceptArrivalId,
-        int[] openStates, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction,
-            "SELECT TOP 1 t.[VNumber] FROM [Travellers] t JOIN [Arrivals] a ON a.[Id] = t.[ArrivalId] " +
-            "WHERE t.[VNumber] IN (SELECT [value] FROM OPENJSON(@v)) AND a.[State] IN (SELECT CAST([value] AS int) FROM OPENJSON(@states)) " +
-            "AND (@except IS NULL OR a.[Id] <> @except)");
+            "SELECT TOP 1 [OpenVNumber] FROM [Travellers] WHERE [OpenVNumber] IN (SELECT [value] FROM OPENJSON(@v)) " +
+            "AND (@except IS NULL OR [ArrivalId] <> @except)");
         Add(command, "@v", Json(vNumbers.ToArray()));
-        Add(command, "@states", Json(openStates));
         Add(command, "@except", exceptArrivalId);
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }

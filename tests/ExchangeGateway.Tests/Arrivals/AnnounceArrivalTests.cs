@@ -96,4 +96,48 @@ public sealed class AnnounceArrivalTests(GatewayHostFixture fixture) : IClassFix
         await using var db = Host.Db();
         Assert.False(await db.Arrivals.AnyAsync(a => a.CaseReference == second.CaseReference));
     }
+
+    [Fact]
+    public async Task AnnounceArrival_VNumberOfACancelledArrival_IsAccepted()
+    {
+        var first = await Host.AnnounceAsync(TestArrivals.Family("0363"));
+        await Host.Arrivals().CancelArrivalAsync(new CancelArrivalRequest { RequestId = ArrivalSteps.NewRequestId(), ArrivalId = first.ArrivalId, Reason = "Plans changed." });
+        var again = TestArrivals.Family("0344");
+        again.Travellers[0].VNumber = first.Details.Travellers[0].VNumber;
+
+        var announced = await Host.AnnounceAsync(again);
+
+        await using var db = Host.Db();
+        var holders = await db.Travellers.Where(t => t.VNumber == again.Travellers[0].VNumber).ToDictionaryAsync(t => t.ArrivalId, t => t.OpenVNumber);
+        Assert.Null(holders[first.ArrivalId]);
+        Assert.Equal(again.Travellers[0].VNumber, holders[announced.ArrivalId]);
+    }
+
+    [Fact]
+    public async Task AnnounceArrival_VNumberOfACompletedArrival_IsAccepted()
+    {
+        var arrival = await Host.RegisterAllAsync(await Host.AnnounceArrivedAsync(TestArrivals.Family("0363", travellers: 1)));
+        await Host.CheckInAllAsync(arrival);
+        var assign = new ReportBsnAssignedRequest { RequestId = ArrivalSteps.NewRequestId(), ArrivalId = arrival.ArrivalId };
+        assign.Assignments.Add(new BsnAssignment { VNumber = arrival.Details.Travellers[0].VNumber, Bsn = TestArrivals.NewBsn() });
+        Assert.Equal(ArrivalState.Completed, (await Host.Municipality().ReportBsnAssignedAsync(assign)).Arrival.State);
+        var again = TestArrivals.Family("0344");
+        again.Travellers[0].VNumber = arrival.Details.Travellers[0].VNumber;
+
+        await Host.AnnounceAsync(again);
+    }
+
+    [Fact]
+    public async Task AnnounceArrival_VNumberAmendedOutOfItsArrival_IsAccepted()
+    {
+        var first = await Host.AnnounceAsync(TestArrivals.Family("0363", travellers: 2));
+        var freed = first.Details.Travellers[1].VNumber;
+        var amended = first.Details.Clone();
+        amended.Travellers.RemoveAt(1);
+        await Host.Arrivals().AmendArrivalAsync(new AmendArrivalRequest { RequestId = ArrivalSteps.NewRequestId(), ArrivalId = first.ArrivalId, Arrival = amended });
+        var again = TestArrivals.Family("0344");
+        again.Travellers[0].VNumber = freed;
+
+        await Host.AnnounceAsync(again);
+    }
 }

@@ -502,6 +502,11 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                     b.Property<DateTime?>("CheckedInAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("OpenVNumber")
+                        .HasMaxLength(10)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(10)");
+
                     b.Property<int>("Position")
                         .HasColumnType("integer");
 
@@ -518,6 +523,9 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                     b.HasKey("ArrivalId", "VNumber");
 
                     b.HasIndex("Bsn");
+
+                    b.HasIndex("OpenVNumber")
+                        .IsUnique();
 
                     b.HasIndex("VNumber");
 

@@ -502,6 +502,11 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                     b.Property<DateTime?>("CheckedInAt")
                         .HasColumnType("datetime2");
 
+                    b.Property<string>("OpenVNumber")
+                        .HasMaxLength(10)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(10)");
+
                     b.Property<int>("Position")
                         .HasColumnType("int");
 
@@ -518,6 +523,10 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                     b.HasKey("ArrivalId", "VNumber");
 
                     b.HasIndex("Bsn");
+
+                    b.HasIndex("OpenVNumber")
+                        .IsUnique()
+                        .HasFilter("[OpenVNumber] IS NOT NULL");
 
                     b.HasIndex("VNumber");
 

@@ -493,6 +493,11 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.Property<DateTime?>("CheckedInAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("OpenVNumber")
+                        .HasMaxLength(10)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Position")
                         .HasColumnType("INTEGER");
 
@@ -509,6 +514,9 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.HasKey("ArrivalId", "VNumber");
 
                     b.HasIndex("Bsn");
+
+                    b.HasIndex("OpenVNumber")
+                        .IsUnique();
 
                     b.HasIndex("VNumber");
 

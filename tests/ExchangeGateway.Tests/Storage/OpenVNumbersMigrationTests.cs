@@ -1,0 +1,63 @@
+using ExchangeGateway.Server.Storage;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+namespace ExchangeGateway.Tests.Storage;
+
+/// <summary>The migration that makes a V-number unique among open arrivals, on a database where an
+/// earlier version let two open arrivals hold one: it must neither fail nor drop anything.</summary>
+public sealed class OpenVNumbersMigrationTests : IDisposable
+{
+    private const string Before = "20261201104642_FeedEngine";
+    private const string Shared = "1234567890";
+
+    private readonly string _directory = Directory.CreateTempSubdirectory("exgw-migration-").FullName;
+
+    [Fact]
+    public async Task Migrate_TwoOpenArrivalsWithOneVNumber_EarliestKeepsItAndTheLaterIsEscalated()
+    {
+        await using var db = new SqliteGatewayDbContext(SqliteGatewayDbContext.CreateOptions(new StorageOptions
+        {
+            ConnectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(_directory, "gateway.db"), Pooling = false }.ToString(),
+        }));
+        var migrator = db.GetService<IMigrator>();
+        await migrator.MigrateAsync(Before);
+        // Announced first and open; announced later and open (the duplicate); cancelled; another person.
+        await InsertArrivalAsync(db, "a-first", state: 1, announcedAt: "2026-11-01 10:00:00", Shared);
+        await InsertArrivalAsync(db, "a-later", state: 2, announcedAt: "2026-11-02 10:00:00", "5555555555", Shared);
+        await InsertArrivalAsync(db, "a-cancelled", state: 6, announcedAt: "2026-10-01 10:00:00", Shared);
+        await InsertArrivalAsync(db, "a-other", state: 4, announcedAt: "2026-11-03 10:00:00", "7777777777");
+
+        await migrator.MigrateAsync();
+
+        var open = await db.Travellers.OrderBy(t => t.ArrivalId).ThenBy(t => t.Position)
+            .Select(t => $"{t.ArrivalId}/{t.Position}: {t.OpenVNumber ?? "-"}").ToListAsync();
+        Assert.Equal(["a-cancelled/0: -", "a-first/0: " + Shared, "a-later/0: 5555555555", "a-later/1: -", "a-other/0: 7777777777"], open);
+        var escalation = Assert.Single(await db.Escalations.ToListAsync());
+        Assert.Equal("a-later", escalation.ArrivalId);
+        Assert.Equal(6, escalation.Kind); // IDENTIFIER_CONFLICT
+        Assert.Null(escalation.ResolvedAt);
+        Assert.StartsWith("V-number conflict for traveller 2 of this arrival", escalation.Description, StringComparison.Ordinal);
+        Assert.DoesNotContain(Shared, escalation.Description, StringComparison.Ordinal);
+        Assert.True(Guid.TryParse(escalation.Id, out _), escalation.Id);
+        Assert.True(escalation.RaisedAt > DateTime.UtcNow.AddMinutes(-5), escalation.RaisedAt.ToString("O"));
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static async Task InsertArrivalAsync(GatewayDbContext db, string id, int state, string announcedAt, params string[] vNumbers)
+    {
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO "Arrivals" ("Id", "CaseReference", "MunicipalityCode", "Kind", "State", "AnnouncedBy", "AnnouncedAt", "ExpectedArrivalDate", "Version", "Details")
+            VALUES ({id}, 'COA-1', '0363', 1, {state}, 'coa', {announcedAt}, '2026-12-15', 1, x'')
+            """);
+        for (var position = 0; position < vNumbers.Length; position++)
+        {
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO "Travellers" ("ArrivalId", "VNumber", "Position", "RegistrationStatus") VALUES ({id}, {vNumbers[position]}, {position}, 0)
+                """);
+        }
+    }
+}
