@@ -171,19 +171,61 @@ public sealed class MultiInstancePostgresTests(PostgresServer postgres, ITestOut
         }
 
         Assert.All(outcomes, o => Assert.Equal("FailedPrecondition TRAVELLER_IN_OPEN_ARRIVAL + OK", o));
+    }
 
-        static async Task<string> Outcome(Task<Arrival> call)
+    [Fact]
+    public async Task ReportBsnAssigned_SameBsnForTwoPeopleOnBothInstancesAtOnce_OnlyOneGetsIt()
+    {
+        // A BSN is never reused: reported for two different people at the same moment through two
+        // instances, each instance's check found no holder, so both used to be stored.
+        await postgres.CreateDatabaseAsync("exgw_multi_bsn");
+        var database = postgres.ConnectionString("exgw_multi_bsn");
+        await using var first = await GatewayProcess.StartAsync(postgres: database);
+        await using var second = await GatewayProcess.StartAsync(postgres: database);
+        using var coa = first.ClientFor("coa");
+        using var onFirst = first.ClientFor("gemeente-amsterdam");
+        using var onSecond = second.ClientFor("gemeente-amsterdam");
+        var outcomes = new List<string>();
+        for (var round = 0; round < 10; round++)
         {
-            try
-            {
-                await call;
-                return "OK";
-            }
-            catch (Grpc.Core.RpcException e)
-            {
-                var violations = e.GetRpcStatus()?.GetDetail<Google.Rpc.PreconditionFailure>()?.Violations;
-                return $"{e.StatusCode} {string.Join(",", violations?.Select(v => v.Type) ?? [])}";
-            }
+            var a = await RegisteredAsync(coa, onFirst);
+            var b = await RegisteredAsync(coa, onSecond);
+            var bsn = TestArrivals.NewBsn();
+            var results = await Task.WhenAll(
+                Outcome(onFirst.ReportBsnAssignedAsync(a.ArrivalId, [new BsnAssignment { VNumber = a.Details.Travellers[0].VNumber, Bsn = bsn }])),
+                Outcome(onSecond.ReportBsnAssignedAsync(b.ArrivalId, [new BsnAssignment { VNumber = b.Details.Travellers[0].VNumber, Bsn = bsn }])));
+            outcomes.Add(string.Join(" + ", results.Order(StringComparer.Ordinal)));
+        }
+
+        Assert.All(outcomes, o => Assert.Equal("FailedPrecondition BSN_IN_USE + OK", o));
+    }
+
+    private static async Task<Arrival> RegisteredAsync(Client.GatewayClient coa, Client.GatewayClient municipality)
+    {
+        var arrival = await coa.AnnounceArrivalAsync(TestArrivals.Family("0363", travellers: 1));
+        var arrivedAt = DateTimeOffset.UtcNow.AddMinutes(-10);
+        await coa.ReportDepartureAsync(arrival.ArrivalId, arrivedAt.AddHours(-2));
+        await coa.ReportTravellersArrivedAsync(arrival.ArrivalId, arrivedAt);
+        var day = Server.Rules.AmsterdamCalendar.DateOf(arrivedAt);
+        return await municipality.ReportRegistrationAsync(arrival.ArrivalId, [new TravellerRegistration
+        {
+            VNumber = arrival.Details.Travellers[0].VNumber,
+            Status = RegistrationStatus.Registered,
+            RegisteredOn = TestArrivals.ToDate(day),
+        }]);
+    }
+
+    private static async Task<string> Outcome(Task<Arrival> call)
+    {
+        try
+        {
+            await call;
+            return "OK";
+        }
+        catch (RpcException e)
+        {
+            var violations = e.GetRpcStatus()?.GetDetail<Google.Rpc.PreconditionFailure>()?.Violations;
+            return $"{e.StatusCode} {string.Join(",", violations?.Select(v => v.Type) ?? [])}";
         }
     }
 

@@ -7,7 +7,6 @@ using ExchangeGateway.Server.Rules;
 using ExchangeGateway.Server.Storage;
 using ExchangeGateway.Server.Validation;
 using Grpc.Core;
-using Microsoft.EntityFrameworkCore;
 
 namespace ExchangeGateway.Server.Municipalities;
 
@@ -146,8 +145,14 @@ internal sealed partial class MunicipalityGrpcService(GatewayStore store, TimePr
                 }
                 var bsn = assignment.Bsn;
                 var vNumber = assignment.VNumber;
-                var holder = await write.Db.Travellers.AnyAsync(t => t.Bsn == bsn && t.VNumber != vNumber, write.CancellationToken);
-                if (holder)
+                var holder = await write.Db.BsnHolders.FindAsync([bsn], write.CancellationToken);
+                if (holder is null)
+                {
+                    // Two instances adding the same BSN at once: the second insert fails on the key, its
+                    // unit runs again and finds this holder.
+                    write.Db.BsnHolders.Add(new BsnHolderEntity { Bsn = bsn, VNumber = vNumber });
+                }
+                else if (holder.VNumber != vNumber)
                 {
                     conflict = BsnConflicts.InUse(arrival, traveller, i);
                     throw conflict.Error;

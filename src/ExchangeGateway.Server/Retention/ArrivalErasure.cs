@@ -128,8 +128,14 @@ internal sealed class ArrivalErasure(GatewayStore store, FeedHub feeds, Caller g
         return claimed == 1;
     }
 
-    private static Task<int> EraseTravellersAsync(WriteContext write, string arrivalId) =>
-        write.Db.Travellers.Where(t => t.ArrivalId == arrivalId)
+    private static async Task<int> EraseTravellersAsync(WriteContext write, string arrivalId)
+    {
+        // Who a BSN belongs to goes with the last arrival that carries it.
+        var travellers = write.Db.Travellers;
+        await write.Db.BsnHolders
+            .Where(h => travellers.Any(t => t.ArrivalId == arrivalId && t.Bsn == h.Bsn) && !travellers.Any(t => t.ArrivalId != arrivalId && t.Bsn == h.Bsn))
+            .ExecuteDeleteAsync(write.CancellationToken);
+        return await travellers.Where(t => t.ArrivalId == arrivalId)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(t => t.VNumber, t => ErasedVNumberPrefix + t.Position.ToString())
                 .SetProperty(t => t.OpenVNumber, (string?)null)
@@ -138,6 +144,7 @@ internal sealed class ArrivalErasure(GatewayStore store, FeedHub feeds, Caller g
                 .SetProperty(t => t.Bsn, t => t.Bsn == null ? null : "")
                 .SetProperty(t => t.ANumber, (string?)null)
                 .SetProperty(t => t.RefusalReason, (string?)null), write.CancellationToken);
+    }
 
     private sealed record Candidate(string Id, int Kind, string MunicipalityCode, DateOnly ExpectedArrivalDate);
 

@@ -67,6 +67,15 @@ internal sealed class TravellerEntity
     public DateTime? CheckedInAt { get; set; }
 }
 
+/// <summary>Whom a BSN was reported for: one V-number per BSN, since a BSN is never reused (Wabb art. 8).
+/// A table of its own, keyed by the BSN, so that the database refuses a BSN for a second person, also
+/// when two instances report it at the same moment. Erased with the last traveller row that carries it.</summary>
+internal sealed class BsnHolderEntity
+{
+    public required string Bsn { get; set; }
+    public required string VNumber { get; set; }
+}
+
 /// <summary>One step of an arrival's history. Descriptions never carry personal data.</summary>
 internal sealed class ArrivalHistoryEntity
 {

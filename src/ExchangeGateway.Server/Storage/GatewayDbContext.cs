@@ -10,6 +10,7 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
 {
     public DbSet<ArrivalEntity> Arrivals => Set<ArrivalEntity>();
     public DbSet<TravellerEntity> Travellers => Set<TravellerEntity>();
+    public DbSet<BsnHolderEntity> BsnHolders => Set<BsnHolderEntity>();
     public DbSet<ArrivalHistoryEntity> ArrivalHistory => Set<ArrivalHistoryEntity>();
     public DbSet<FeedEntity> Feeds => Set<FeedEntity>();
     public DbSet<FeedLeaseEntity> FeedLeases => Set<FeedLeaseEntity>();
@@ -89,6 +90,14 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
             traveller.HasIndex(t => t.VNumber);
             traveller.HasIndex(t => t.OpenVNumber).IsUnique();
             traveller.HasIndex(t => t.Bsn);
+        });
+
+        modelBuilder.Entity<BsnHolderEntity>(holder =>
+        {
+            holder.ToTable("BsnHolders");
+            holder.HasKey(h => h.Bsn);
+            holder.Property(h => h.Bsn).HasMaxLength(9).IsUnicode(false);
+            holder.Property(h => h.VNumber).HasMaxLength(10).IsUnicode(false);
         });
 
         modelBuilder.Entity<ArrivalHistoryEntity>(history =>

@@ -175,7 +175,7 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
                 }
                 catch (Exception exception) when (!StorageResilience.IsUnavailable(exception))
                 {
-                    Settle(item, exception);
+                    Settle(item, exception, requeue: savepoints);
                     if (!savepoints)
                     {
                         return false;
@@ -219,31 +219,34 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
         }
     }
 
-    /// <summary>A unit failed: it runs again later when another writer got there first, else its caller
-    /// gets the failure.</summary>
-    private void Settle(WriteItem item, Exception exception)
+    /// <summary>A unit failed: it runs again when another writer got there first, else its caller gets
+    /// the failure. Failing in the first pass it stays pending, so the savepoint pass of the same batch
+    /// runs it again; failing there it waits for a later batch.</summary>
+    private void Settle(WriteItem item, Exception exception, bool requeue)
     {
-        var writtenElsewhere = StorageResilience.IsUniqueViolation(exception) || exception is DbUpdateConcurrencyException;
-        if (writtenElsewhere && item.Attempts++ < Reruns)
+        if (!StorageResilience.IsUniqueViolation(exception) && exception is not DbUpdateConcurrencyException)
         {
-            // Another writer stored the same key (a request_id) or changed a row this unit read
-            // (another instance on the same arrival): run the unit again in a later batch, on what is
-            // there then. If the gateway is stopping the queue takes no more, and the caller is told.
-            Interlocked.Increment(ref _queued);
-            if (!_queue.Writer.TryWrite(item))
-            {
-                Interlocked.Decrement(ref _queued);
-                item.Completion.TrySetException(ShuttingDown());
-            }
+            item.Completion.TrySetException(exception);
+            return;
         }
-        else if (writtenElsewhere)
+        // Another writer stored the same key (a request_id) or changed a row this unit read (another
+        // instance on the same arrival): run the unit again on what is there then.
+        if (item.Attempts++ >= Reruns)
         {
             item.Completion.TrySetException(GatewayErrors.Unavailable(
                 "What this call changes kept being changed by other writers; nothing was stored. Retry with the same request_id.", "WRITE_CONFLICT"));
+            return;
         }
-        else
+        if (!requeue)
         {
-            item.Completion.TrySetException(exception);
+            return;
+        }
+        // If the gateway is stopping the queue takes no more, and the caller is told.
+        Interlocked.Increment(ref _queued);
+        if (!_queue.Writer.TryWrite(item))
+        {
+            Interlocked.Decrement(ref _queued);
+            item.Completion.TrySetException(ShuttingDown());
         }
     }
 

@@ -1,8 +1,11 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Tests.Fixtures;
 using ExchangeGateway.Tests.Shared;
+using ExchangeGateway.Server.Identity;
+using ExchangeGateway.Server.Storage;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ExchangeGateway.Tests.Storage;
 
@@ -98,5 +101,32 @@ public sealed class WriteBatcherTests(GatewayHostFixture fixture) : IClassFixtur
         await using var db = host.Db();
         var stored = await db.Arrivals.Select(a => a.CaseReference).ToListAsync();
         Assert.Equal(outcomes.Where(o => o.Error is null).Select(o => o.CaseReference).Order(), stored.Where(r => details.Any(d => d.CaseReference == r)).Order());
+    }
+
+    /// <summary>A unit that keeps losing to another writer runs again, once per pass (never twice in one
+    /// transaction), six times in all, and then its caller is told. Before, the first pass both queued
+    /// it again and left it to the savepoint pass of the same batch, so copies piled up in the queue and
+    /// one batch ran the same unit twice in one transaction.</summary>
+    [Fact]
+    public async Task WriteAsync_UnitAlwaysLosingToAnotherWriter_RunsOncePerTransactionSixTimesThenWriteConflict()
+    {
+        await using var host = await GatewayHost.StartAsync();
+        await host.AnnounceAsync(TestArrivals.Family("0363", travellers: 1)); // the feed row exists
+        var store = host.Services.GetRequiredService<GatewayStore>();
+        var transactions = new List<System.Data.Common.DbTransaction>();
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => store.WriteAsync(Caller.Gateway("00000001234567890000"), write =>
+        {
+            lock (transactions)
+            {
+                transactions.Add(write.Transaction);
+            }
+            write.Db.Feeds.Add(new FeedEntity { Id = "municipality:0363" }); // stored already: a unique violation
+            return Task.FromResult(true);
+        }, CancellationToken.None));
+
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Equal(6, transactions.Count);
+        Assert.Equal(transactions.Count, transactions.Distinct().Count());
     }
 }

@@ -258,6 +258,24 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                     b.ToTable("AuditSubjects", (string)null);
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.BsnHolderEntity", b =>
+                {
+                    b.Property<string>("Bsn")
+                        .HasMaxLength(9)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(9)");
+
+                    b.Property<string>("VNumber")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(10)");
+
+                    b.HasKey("Bsn");
+
+                    b.ToTable("BsnHolders", (string)null);
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.DeadlineEntity", b =>
                 {
                     b.Property<string>("Id")

@@ -249,6 +249,24 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.ToTable("AuditSubjects", (string)null);
                 });
 
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.BsnHolderEntity", b =>
+                {
+                    b.Property<string>("Bsn")
+                        .HasMaxLength(9)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VNumber")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Bsn");
+
+                    b.ToTable("BsnHolders", (string)null);
+                });
+
             modelBuilder.Entity("ExchangeGateway.Server.Storage.DeadlineEntity", b =>
                 {
                     b.Property<string>("Id")
