@@ -110,7 +110,6 @@ internal sealed partial class MergedMunicipalityMoves(
             // run or instance, or cancelled, amended or completed.
             if (arrival is null || arrival.MunicipalityCode != from || !ArrivalLifecycle.IsOpen((ArrivalState)arrival.State))
             {
-                write.Abandon();
                 return false;
             }
             var details = ArrivalMapping.DetailsOf(arrival);

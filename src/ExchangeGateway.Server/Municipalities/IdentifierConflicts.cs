@@ -51,7 +51,6 @@ internal sealed class IdentifierConflicts(GatewayStore store, IOptions<GatewayOp
         var arrival = open ? null : await write.Db.Arrivals.FirstOrDefaultAsync(a => a.Id == arrivalId, write.CancellationToken);
         if (arrival is null)
         {
-            write.Abandon();
             return false;
         }
         // Raising bumps the arrival's version, which is a concurrency token: of two instances raising

@@ -92,7 +92,7 @@ internal sealed partial class GatewayStore(
             var first = await StorageStatements.FindRequestAsync(write.Connection, write.Transaction, organisationId, requestId, write.CancellationToken);
             if (first is not null)
             {
-                write.Abandon();
+                write.Discard(); // the notices prepared for this call must not go out: nothing of it is stored
                 repeated = true;
                 return Repeat<TResponse>(first, method, requestHash, requestId);
             }

@@ -55,9 +55,6 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
         _loop = Task.Run(RunAsync);
     }
 
-    /// <summary>Writes waiting for the writer now.</summary>
-    public int Queued => Volatile.Read(ref _queued);
-
     /// <summary>Runs <paramref name="work"/> on the writer. Its notices go into <paramref name="outbox"/>
     /// when the caller built them beforehand, else into a fresh one of the unit's own.</summary>
     public async Task<T> WriteAsync<T>(Caller caller, Func<WriteContext, Task<T>> work, CancellationToken cancellationToken, NoticeOutbox? outbox = null)
@@ -163,7 +160,7 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
                 try
                 {
                     var result = await item.Work(context);
-                    if (!context.Abandoned && db.ChangeTracker.HasChanges())
+                    if (!context.Discarded && db.ChangeTracker.HasChanges())
                     {
                         await db.SaveChangesAsync(token);
                     }
@@ -194,7 +191,7 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
                 return true; // nothing to commit; disposing the transaction rolls it back
             }
             var committed = await NoticeOutbox.WriteAsync(db.Database.GetDbConnection(), transaction.GetDbTransaction(), _contexts.Statements,
-                [.. done.Select(d => d.Context.Outbox)], token);
+                [.. done.Where(d => !d.Context.Discarded).Select(d => d.Context.Outbox)], token);
             if (committed.Count > 0)
             {
                 var heads = committed.GroupBy(n => n.Feed).Select(g => FeedSignal.Committed(g.Key, g.Max(n => n.Sequence)));

@@ -23,8 +23,10 @@ internal sealed class WriteContext(GatewayDbContext db, Caller caller, DateTime 
 
     public DbTransaction Transaction => Db.Database.CurrentTransaction!.GetDbTransaction();
 
-    /// <summary>Set when the work turned out to change nothing (a repeated request).</summary>
-    public bool Abandoned { get; private set; }
+    /// <summary>This run of the unit stores nothing: neither what it tracked nor the notices in its
+    /// outbox (a repeated request, answered with what was stored the first time). Per run: a rerun of
+    /// the unit decides again.</summary>
+    public bool Discarded { get; private set; }
 
-    public void Abandon() => Abandoned = true;
+    public void Discard() => Discarded = true;
 }

@@ -40,6 +40,20 @@ public sealed class AnnounceArrivalTests(GatewayHostFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task AnnounceArrival_SameRequestIdTwice_TheRepeatAddsNoNotice()
+    {
+        var request = new AnnounceArrivalRequest { RequestId = Guid.NewGuid().ToString(), Arrival = TestArrivals.Family() };
+        await Host.Arrivals().AnnounceArrivalAsync(request);
+        await using var db = Host.Db();
+        var before = await db.Notices.CountAsync();
+
+        await Host.Arrivals().AnnounceArrivalAsync(request);
+
+        Assert.Equal(before, await db.Notices.CountAsync());
+        Assert.Empty(await db.Notices.Where(n => n.Type == "nl.asielketen.aankomst-aangekondigd" && !db.Arrivals.Any(a => a.Id == n.Subject)).Select(n => n.FeedId).ToListAsync());
+    }
+
+    [Fact]
     public async Task AnnounceArrival_RequestIdReusedForOtherContent_IsAlreadyExists()
     {
         var requestId = Guid.NewGuid().ToString();
