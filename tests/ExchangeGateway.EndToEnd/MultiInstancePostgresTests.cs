@@ -16,10 +16,8 @@ public sealed class MultiInstancePostgresTests(PostgresServer postgres, ITestOut
     [Fact]
     public async Task Announce_TwoProcessesOnePostgresDatabase_EveryNoticeOnceWithoutGaps()
     {
-        await postgres.CreateDatabaseAsync("exgw_multi");
-        var database = postgres.ConnectionString("exgw_multi");
-        await using var first = await GatewayProcess.StartAsync(postgres: database);
-        await using var second = await GatewayProcess.StartAsync(postgres: database);
+        await using var instances = await StartTwoAsync("exgw_multi");
+        var (first, second) = (instances.First, instances.Second);
         // Subscribers on either instance; writers on both.
         var subscribers = new Dictionary<string, FeedProbe>
         {
@@ -78,13 +76,10 @@ public sealed class MultiInstancePostgresTests(PostgresServer postgres, ITestOut
     [Fact]
     public async Task Subscribe_OneStreamOnEachInstance_NoticeOutstandingOnOneAndTheNextAboutItsArrivalWaitsForItsAcknowledgement()
     {
-        await postgres.CreateDatabaseAsync("exgw_multi_streams");
-        var database = postgres.ConnectionString("exgw_multi_streams");
         // No redelivery within the test: whatever a second stream gets, it gets because the notice was
         // outstanding on two streams at once.
-        string[] arguments = ["--Gateway:RedeliveryTimeout=00:10:00"];
-        await using var first = await GatewayProcess.StartAsync(postgres: database, arguments: arguments);
-        await using var second = await GatewayProcess.StartAsync(postgres: database, arguments: arguments);
+        await using var instances = await StartTwoAsync("exgw_multi_streams", ["--Gateway:RedeliveryTimeout=00:10:00"]);
+        var (first, second) = (instances.First, instances.Second);
         await using var onFirst = new FeedProbe(first.ClientFor("gemeente-amsterdam"));
         await using var onSecond = new FeedProbe(second.ClientFor("gemeente-amsterdam"));
         await onFirst.OpenedAsync();
@@ -114,10 +109,8 @@ public sealed class MultiInstancePostgresTests(PostgresServer postgres, ITestOut
     {
         // Two instances change one arrival at the same moment: one transaction's update finds the version
         // it read gone. That is another writer, not a fault: the change is made again on what is there.
-        await postgres.CreateDatabaseAsync("exgw_multi_amend");
-        var database = postgres.ConnectionString("exgw_multi_amend");
-        await using var first = await GatewayProcess.StartAsync(postgres: database);
-        await using var second = await GatewayProcess.StartAsync(postgres: database);
+        await using var instances = await StartTwoAsync("exgw_multi_amend");
+        var (first, second) = (instances.First, instances.Second);
         using var onFirst = first.ClientFor("coa");
         using var onSecond = second.ClientFor("coa");
         var details = TestArrivals.Family("0363", travellers: 1);
@@ -153,10 +146,8 @@ public sealed class MultiInstancePostgresTests(PostgresServer postgres, ITestOut
         // One person announced to two municipalities at once, through two instances: each instance's
         // check sees no open arrival with that V-number, so both used to be stored. The database must
         // refuse the second: one OK, the other TRAVELLER_IN_OPEN_ARRIVAL.
-        await postgres.CreateDatabaseAsync("exgw_multi_vnumber");
-        var database = postgres.ConnectionString("exgw_multi_vnumber");
-        await using var first = await GatewayProcess.StartAsync(postgres: database);
-        await using var second = await GatewayProcess.StartAsync(postgres: database);
+        await using var instances = await StartTwoAsync("exgw_multi_vnumber");
+        var (first, second) = (instances.First, instances.Second);
         using var onFirst = first.ClientFor("coa");
         using var onSecond = second.ClientFor("coa");
         var outcomes = new List<string>();
@@ -178,10 +169,8 @@ public sealed class MultiInstancePostgresTests(PostgresServer postgres, ITestOut
     {
         // A BSN is never reused: reported for two different people at the same moment through two
         // instances, each instance's check found no holder, so both used to be stored.
-        await postgres.CreateDatabaseAsync("exgw_multi_bsn");
-        var database = postgres.ConnectionString("exgw_multi_bsn");
-        await using var first = await GatewayProcess.StartAsync(postgres: database);
-        await using var second = await GatewayProcess.StartAsync(postgres: database);
+        await using var instances = await StartTwoAsync("exgw_multi_bsn");
+        var (first, second) = (instances.First, instances.Second);
         using var coa = first.ClientFor("coa");
         using var onFirst = first.ClientFor("gemeente-amsterdam");
         using var onSecond = second.ClientFor("gemeente-amsterdam");
@@ -198,6 +187,32 @@ public sealed class MultiInstancePostgresTests(PostgresServer postgres, ITestOut
         }
 
         Assert.All(outcomes, o => Assert.Equal("FailedPrecondition BSN_IN_USE + OK", o));
+    }
+
+    /// <summary>Two gateway processes on a new database <paramref name="name"/> of the shared server.</summary>
+    private async Task<TwoInstances> StartTwoAsync(string name, IReadOnlyList<string>? arguments = null)
+    {
+        await postgres.CreateDatabaseAsync(name);
+        var database = postgres.ConnectionString(name);
+        var first = await GatewayProcess.StartAsync(postgres: database, arguments: arguments);
+        try
+        {
+            return new TwoInstances(first, await GatewayProcess.StartAsync(postgres: database, arguments: arguments));
+        }
+        catch
+        {
+            await first.DisposeAsync();
+            throw;
+        }
+    }
+
+    private sealed record TwoInstances(GatewayProcess First, GatewayProcess Second) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Second.DisposeAsync();
+            await First.DisposeAsync();
+        }
     }
 
     private static async Task<Arrival> RegisteredAsync(Client.GatewayClient coa, Client.GatewayClient municipality)
@@ -239,11 +254,8 @@ public sealed class MultiInstancePostgresTests(PostgresServer postgres, ITestOut
         output.WriteLine($"seed {seed} (EXGW_E2E_SEED={seed} repeats the schedule)");
         var random = new Random(seed);
         var redelivery = TimeSpan.FromSeconds(3); // the checks allow FeedHistory.Slack of it
-        await postgres.CreateDatabaseAsync("exgw_multi_schedule");
-        var database = postgres.ConnectionString("exgw_multi_schedule");
-        string[] arguments = [$"--Gateway:RedeliveryTimeout={redelivery:c}"];
-        await using var first = await GatewayProcess.StartAsync(postgres: database, arguments: arguments);
-        await using var second = await GatewayProcess.StartAsync(postgres: database, arguments: arguments);
+        await using var instances = await StartTwoAsync("exgw_multi_schedule", [$"--Gateway:RedeliveryTimeout={redelivery:c}"]);
+        var (first, second) = (instances.First, instances.Second);
         var history = new FeedHistory(redelivery);
         UnreliableSubscriber Subscribe(int stream, GatewayProcess gateway) =>
             new(stream, gateway, "gemeente-amsterdam", "0363", window: (uint)random.Next(1, 6), loses: 0.2, seed: random.Next(), history);
