@@ -30,6 +30,7 @@ internal sealed class GatewayDbContextFactory
         }
         ConnectionString = storage.ConnectionString;
         FeedPollInterval = storage.FeedPollInterval;
+        SqliteLogRestartPages = storage.SqliteLogRestartPages;
         Statements = StorageStatements.For(storage.Provider);
     }
 
@@ -40,6 +41,8 @@ internal sealed class GatewayDbContextFactory
     public bool IsShared => Provider != StorageProvider.Sqlite;
 
     public TimeSpan FeedPollInterval { get; }
+
+    public int SqliteLogRestartPages { get; }
 
     public StorageProvider Provider { get; }
 

@@ -22,11 +22,13 @@ internal sealed class SqliteGatewayDbContext(DbContextOptions<SqliteGatewayDbCon
 /// <summary>Sets the per-connection pragmas that make an OK durable: synchronous=FULL in WAL mode
 /// syncs the log on every commit, so a committed transaction survives power loss. secure_delete=ON
 /// zeroes deleted and overwritten content instead of leaving it in free space, so personal data that
-/// retention erases does not linger in the file (the retention sweep then truncates the log too).</summary>
+/// retention erases does not linger in the file (the retention sweep then truncates the log too).
+/// wal_autocheckpoint=0: no connection copies the log into the database inside its own commit; the
+/// <see cref="SqliteCheckpointer"/> does that off the writer.</summary>
 internal sealed class SqlitePragmas(int busyTimeoutMilliseconds) : DbConnectionInterceptor
 {
     private readonly string _pragmas =
-        $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={busyTimeoutMilliseconds}; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;";
+        $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={busyTimeoutMilliseconds}; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON; PRAGMA wal_autocheckpoint=0;";
 
     public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
 

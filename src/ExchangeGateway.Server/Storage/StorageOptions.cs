@@ -15,6 +15,11 @@ public sealed class StorageOptions
 
     /// <summary>How long SQLite waits for a lock before it reports busy, in milliseconds.</summary>
     public int SqliteBusyTimeoutMilliseconds { get; set; } = 5000;
+
+    /// <summary>How many pages the SQLite log holds before the writer copies the last of them into the
+    /// database itself so the log starts over (a background connection copies the rest); 16,384 pages is
+    /// a log of about 64 MiB.</summary>
+    public int SqliteLogRestartPages { get; set; } = 16384;
 }
 
 /// <summary>The storage providers, each with its own migrations.</summary>

@@ -37,6 +37,7 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
     private readonly Channel<WriteItem> _queue = Channel.CreateUnbounded<WriteItem>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _loop;
+    private readonly SqliteCheckpointer? _checkpointer;
     private int _queued;
 
     // The writer's own context and connection, kept open; replaced after storage trouble.
@@ -52,6 +53,7 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
         _maxBatch = maxBatch;
         _maxQueued = maxQueued;
         _retry = StorageResilience.CreatePipeline();
+        _checkpointer = contexts.Provider == StorageProvider.Sqlite ? new SqliteCheckpointer(contexts, logger, contexts.SqliteLogRestartPages) : null;
         _loop = Task.Run(RunAsync);
     }
 
@@ -99,6 +101,7 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
             if (batch.Count > 0)
             {
                 await CommitBatchAsync(batch);
+                await CheckpointAsync();
             }
         }
         if (_db is not null)
@@ -131,6 +134,25 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
             {
                 item.Completion.TrySetException(exception);
             }
+        }
+    }
+
+    /// <summary>On SQLite, after a batch: hands the log's checkpoint to the background, or finishes it
+    /// here when the log is long (see <see cref="SqliteCheckpointer"/>). Its callers have their answers.</summary>
+    private async Task CheckpointAsync()
+    {
+        if (_checkpointer is null || _db is null)
+        {
+            return;
+        }
+        try
+        {
+            await _checkpointer.CommittedAsync(_db.Database.GetDbConnection(), _stopping.Token);
+        }
+        catch (Exception exception) when (StorageResilience.IsUnavailable(exception) || exception is OperationCanceledException)
+        {
+            // Committed is committed; the log is copied after a later batch.
+            LogCheckpointFailed(_logger, exception);
         }
     }
 
@@ -256,6 +278,7 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
             try
             {
                 await db.Database.OpenConnectionAsync(cancellationToken);
+                await _contexts.Statements.OpenWriterAsync(db.Database.GetDbConnection(), cancellationToken);
             }
             catch
             {
@@ -288,8 +311,15 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
         _queue.Writer.TryComplete();
         await _stopping.CancelAsync();
         await _loop;
+        if (_checkpointer is not null)
+        {
+            await _checkpointer.DisposeAsync();
+        }
         _stopping.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The writer's checkpoint of the SQLite log did not run; a later batch tries again.")]
+    private static partial void LogCheckpointFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} writes failed: storage unavailable ({ExceptionType}).")]
     private static partial void LogBatchUnavailable(ILogger logger, int count, string exceptionType, Exception exception);
