@@ -57,7 +57,12 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
         var vNumbers = details.Travellers.Select(t => t.VNumber).ToList();
         return store.ExecuteAsync(caller, context.Method, request, request.RequestId, new PreparedChange<ArrivalResponse>(change, Response(arrival, details), async write =>
         {
-            await RequireNotInOtherOpenArrivalAsync(write, vNumbers, arrivalId: null);
+            // The unique index on open V-numbers refuses a traveller of another open arrival; only a
+            // run after such a refusal reads, to name the traveller.
+            if (!write.FirstRun)
+            {
+                await RequireNotInOtherOpenArrivalAsync(write, vNumbers, arrivalId: null);
+            }
             await write.Statements.InsertArrivalAsync(write.Connection, write.Transaction, arrival, write.CancellationToken);
         }), context.CancellationToken);
     }

@@ -39,7 +39,7 @@ internal sealed partial class GatewayStore(
         Func<WriteContext, Task<TResponse>> work,
         CancellationToken cancellationToken)
         where TResponse : IMessage<TResponse>, new() =>
-        ExecuteCoreAsync<TResponse>(caller, method, request, requestId, outbox: null, async write =>
+        ExecuteCoreAsync<TResponse>(caller, method, request, requestId, outbox: null, prepared: false, async write =>
         {
             var response = await work(write);
             return new Answer(response, response.ToByteArray(), AuditSubjects.Of(response));
@@ -57,7 +57,7 @@ internal sealed partial class GatewayStore(
         where TResponse : IMessage<TResponse>, new()
     {
         var answer = new Answer(change.Response, change.Response.ToByteArray(), AuditSubjects.Of(change.Response));
-        return ExecuteCoreAsync<TResponse>(caller, method, request, requestId, change.Context.Outbox, async write =>
+        return ExecuteCoreAsync<TResponse>(caller, method, request, requestId, change.Context.Outbox, prepared: true, async write =>
         {
             await change.Apply(write);
             return answer;
@@ -77,6 +77,7 @@ internal sealed partial class GatewayStore(
         IMessage request,
         string requestId,
         NoticeOutbox? outbox,
+        bool prepared,
         Func<WriteContext, Task<Answer>> body,
         CancellationToken cancellationToken)
         where TResponse : IMessage<TResponse>, new()
@@ -89,7 +90,11 @@ internal sealed partial class GatewayStore(
         var repeated = false;
         var response = await WriteAsync(caller, async write =>
         {
-            var first = await StorageStatements.FindRequestAsync(write.Connection, write.Transaction, organisationId, requestId, write.CancellationToken);
+            // A prepared change's first run inserts without looking: its rows can be refused only by a
+            // unique index (the request record's key refuses a request_id already stored), and the run
+            // after that finds the stored answer. A unit that reads and checks the stored state must look
+            // first: run again after the first call, it would refuse what the first call changed.
+            var first = write.FirstRun && prepared ? null : await StorageStatements.FindRequestAsync(write.Connection, write.Transaction, organisationId, requestId, write.CancellationToken);
             if (first is not null)
             {
                 write.Discard(); // the notices prepared for this call must not go out: nothing of it is stored
@@ -182,7 +187,9 @@ internal sealed partial class GatewayStore(
 }
 
 /// <summary>A change built on the request thread: its context (caller, time, the notices it causes), the
-/// answer, and what the writer does with it: checks that need the stored state, then inserts.</summary>
+/// answer, and what the writer does with it: checks that need the stored state, then inserts. A first
+/// run (<see cref="WriteContext.FirstRun"/>) does not look for its request_id, so <c>Apply</c> may refuse
+/// nothing in it except through a unique index: a check of its own belongs in the runs after one.</summary>
 internal sealed record PreparedChange<TResponse>(ChangeContext Context, TResponse Response, Func<WriteContext, Task> Apply);
 
 /// <summary>A unit's answer with its stored form and its data subjects.</summary>

@@ -174,7 +174,7 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
             foreach (var item in pending)
             {
                 var outbox = item.Outbox ?? new NoticeOutbox(item.Caller.Source, now, _auditKey);
-                var context = new WriteContext(db, item.Caller, now, outbox, _contexts.Statements, token);
+                var context = new WriteContext(db, item.Caller, now, outbox, _contexts.Statements, firstRun: item.Attempts == 0, token);
                 if (savepoints)
                 {
                     await transaction.CreateSavepointAsync("unit", token);
