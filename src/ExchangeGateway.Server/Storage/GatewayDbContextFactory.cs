@@ -44,6 +44,11 @@ internal sealed class GatewayDbContextFactory
 
     public int SqliteLogRestartPages { get; }
 
+    /// <summary>One checkpoint of the SQLite log at a time from this process: SQLite answers a second
+    /// one that starts while another runs with SQLITE_BUSY at once, without waiting (so the retention
+    /// sweep's truncating checkpoint would fail whenever the background one is running).</summary>
+    public SemaphoreSlim SqliteCheckpoint { get; } = new(1, 1);
+
     public StorageProvider Provider { get; }
 
     public string ConnectionString { get; }

@@ -15,7 +15,9 @@ namespace ExchangeGateway.Server.Storage;
 /// log start over: SQLite rewinds the log only when a write transaction begins with every frame
 /// already copied. So when the log has grown past <see cref="RestartPages"/> the writer copies the few
 /// pages written since the last background run itself, right after a commit, and its next
-/// transaction starts the log at its beginning again; the log stays bounded.</summary>
+/// transaction starts the log at its beginning again; the log stays bounded. Until it has, the background
+/// leaves the log to it (two checkpoints cannot run at once: see
+/// <see cref="GatewayDbContextFactory.SqliteCheckpoint"/>).</summary>
 internal sealed partial class SqliteCheckpointer : IAsyncDisposable
 {
     private readonly GatewayDbContextFactory _contexts;
@@ -45,11 +47,23 @@ internal sealed partial class SqliteCheckpointer : IAsyncDisposable
         {
             return;
         }
-        var (busy, log, copied) = await CheckpointAsync(writer, cancellationToken);
-        if (!busy && copied == log)
+        // The writer never waits for another checkpoint: it tries again after its next commit.
+        if (!_contexts.SqliteCheckpoint.Wait(0, CancellationToken.None))
         {
-            // Everything is in the database file: the writer's next transaction rewinds the log.
-            Interlocked.Exchange(ref _logPages, 0);
+            return;
+        }
+        try
+        {
+            var (busy, log, copied) = await CheckpointAsync(writer, cancellationToken);
+            if (!busy && copied == log)
+            {
+                // Everything is in the database file: the writer's next transaction rewinds the log.
+                Interlocked.Exchange(ref _logPages, 0);
+            }
+        }
+        finally
+        {
+            _contexts.SqliteCheckpoint.Release();
         }
     }
 
@@ -59,6 +73,10 @@ internal sealed partial class SqliteCheckpointer : IAsyncDisposable
         while (await _due.Reader.WaitToReadAsync())
         {
             _due.Reader.TryRead(out _);
+            if (Interlocked.Read(ref _logPages) >= RestartPages)
+            {
+                continue; // the writer's turn: it finishes the copy after its next commit
+            }
             try
             {
                 if (db is null)
@@ -66,8 +84,16 @@ internal sealed partial class SqliteCheckpointer : IAsyncDisposable
                     db = _contexts.CreateDbContext();
                     await db.Database.OpenConnectionAsync();
                 }
-                var (_, log, _) = await CheckpointAsync(db.Database.GetDbConnection(), CancellationToken.None);
-                Interlocked.Exchange(ref _logPages, log);
+                await _contexts.SqliteCheckpoint.WaitAsync();
+                try
+                {
+                    var (_, log, _) = await CheckpointAsync(db.Database.GetDbConnection(), CancellationToken.None);
+                    Interlocked.Exchange(ref _logPages, log);
+                }
+                finally
+                {
+                    _contexts.SqliteCheckpoint.Release();
+                }
             }
             catch (Exception exception) when (exception is DbException || StorageResilience.IsUnavailable(exception))
             {

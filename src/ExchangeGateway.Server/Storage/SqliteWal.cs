@@ -16,12 +16,20 @@ internal static class SqliteWal
         {
             return true;
         }
-        await using var db = contexts.CreateDbContext();
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        await using var command = db.Database.GetDbConnection().CreateCommand();
-        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        // One row: busy (1 when the checkpoint could not complete), log frames, frames checkpointed.
-        return await reader.ReadAsync(cancellationToken) && reader.GetInt64(0) == 0;
+        await contexts.SqliteCheckpoint.WaitAsync(cancellationToken);
+        try
+        {
+            await using var db = contexts.CreateDbContext();
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            // One row: busy (1 when the checkpoint could not complete), log frames, frames checkpointed.
+            return await reader.ReadAsync(cancellationToken) && reader.GetInt64(0) == 0;
+        }
+        finally
+        {
+            contexts.SqliteCheckpoint.Release();
+        }
     }
 }

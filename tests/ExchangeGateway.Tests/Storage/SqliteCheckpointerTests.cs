@@ -1,6 +1,8 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Tests.Fixtures;
 using ExchangeGateway.Tests.Shared;
+using ExchangeGateway.Server.Storage;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ExchangeGateway.Tests.Storage;
 
@@ -30,5 +32,33 @@ public sealed class SqliteCheckpointerTests
         var log = new FileInfo(host.DatabasePath + "-wal");
         Assert.True(log.Exists);
         Assert.InRange(log.Length, 1, 6 * 1024 * 1024);
+    }
+
+    [Fact]
+    public async Task CheckpointAndTruncateAsync_WhileWritesKeepTheBackgroundCheckpointRunning_CompletesEveryTime()
+    {
+        await using var host = await GatewayHost.StartAsync();
+        var arrivals = host.Arrivals();
+        var contexts = host.Services.GetRequiredService<GatewayDbContextFactory>();
+        using var stop = new CancellationTokenSource();
+        var writers = Enumerable.Range(0, 16).Select(async _ =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                await arrivals.AnnounceArrivalAsync(new AnnounceArrivalRequest { RequestId = Guid.NewGuid().ToString(), Arrival = TestArrivals.Family("0363") });
+            }
+        }).ToList();
+
+        // The retention sweep truncates the log after an erase; a checkpoint already running (the
+        // background one, after almost every commit here) must make it wait, not fail.
+        var outcomes = new List<bool>();
+        for (var i = 0; i < 40; i++)
+        {
+            outcomes.Add(await SqliteWal.CheckpointAndTruncateAsync(contexts, CancellationToken.None));
+        }
+        await stop.CancelAsync();
+        await Task.WhenAll(writers);
+
+        Assert.All(outcomes, Assert.True);
     }
 }
