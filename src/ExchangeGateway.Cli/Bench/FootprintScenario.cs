@@ -122,7 +122,7 @@ internal static class FootprintScenario
     private static async Task<TimeSpan> FirstAnnouncementAsync(BenchContext bench, GatewayProcess gateway, BenchConnections connections, CancellationToken cancellationToken)
     {
         var arrivals = new ArrivalService.ArrivalServiceClient(connections.For(BenchPki.Coa).Channel);
-        await arrivals.AnnounceArrivalAsync(new AnnounceArrivalRequest { RequestId = Guid.NewGuid().ToString(), Arrival = bench.Arrivals.Next("BENCH-START") },
+        await arrivals.AnnounceArrivalAsync(ArrivalFactory.Request(bench.Arrivals.Next("BENCH-START")),
             deadline: DateTime.UtcNow.AddSeconds(30), cancellationToken: cancellationToken);
         return Stopwatch.GetElapsedTime(gateway.StartedAt);
     }

@@ -13,7 +13,7 @@ namespace ExchangeGateway.Server.Storage;
 ///
 /// A passive checkpoint never blocks the writer, but under continuous writes it alone cannot let the
 /// log start over: SQLite rewinds the log only when a write transaction begins with every frame
-/// already copied. So when the log has grown past <see cref="RestartPages"/> the writer copies the few
+/// already copied. So when the log has grown past <see cref="GatewayDbContextFactory.SqliteLogRestartPages"/> the writer copies the few
 /// pages written since the last background run itself, right after a commit, and its next
 /// transaction starts the log at its beginning again; the log stays bounded. Until it has, the background
 /// leaves the log to it (two checkpoints cannot run at once: see
@@ -26,16 +26,15 @@ internal sealed partial class SqliteCheckpointer : IAsyncDisposable
     private readonly Task _loop;
     private long _logPages;
 
-    public SqliteCheckpointer(GatewayDbContextFactory contexts, ILogger logger, int restartPages)
+    public SqliteCheckpointer(GatewayDbContextFactory contexts, ILogger logger)
     {
         _contexts = contexts;
         _logger = logger;
-        RestartPages = restartPages;
         _loop = Task.Run(RunAsync);
     }
 
     /// <summary>Log pages past which the writer finishes a checkpoint itself so the log starts over.</summary>
-    public int RestartPages { get; }
+    private int RestartPages => _contexts.SqliteLogRestartPages;
 
     /// <summary>Called by the writer after each commit, outside any transaction, on its own connection.</summary>
     public async Task CommittedAsync(DbConnection writer, CancellationToken cancellationToken)
@@ -54,7 +53,7 @@ internal sealed partial class SqliteCheckpointer : IAsyncDisposable
         }
         try
         {
-            var (busy, log, copied) = await CheckpointAsync(writer, cancellationToken);
+            var (busy, log, copied) = await SqliteWal.CheckpointAsync(writer, truncate: false, cancellationToken);
             if (!busy && copied == log)
             {
                 // Everything is in the database file: the writer's next transaction rewinds the log.
@@ -87,7 +86,7 @@ internal sealed partial class SqliteCheckpointer : IAsyncDisposable
                 await _contexts.SqliteCheckpoint.WaitAsync();
                 try
                 {
-                    var (_, log, _) = await CheckpointAsync(db.Database.GetDbConnection(), CancellationToken.None);
+                    var (_, log, _) = await SqliteWal.CheckpointAsync(db.Database.GetDbConnection(), truncate: false, CancellationToken.None);
                     Interlocked.Exchange(ref _logPages, log);
                 }
                 finally
@@ -110,20 +109,6 @@ internal sealed partial class SqliteCheckpointer : IAsyncDisposable
         {
             await db.DisposeAsync();
         }
-    }
-
-    /// <summary>A passive checkpoint: copies what no reader still needs, waits for nobody. The first
-    /// statement opens the log on a connection that has not read yet (else the pragma does nothing).</summary>
-    private static async Task<(bool Busy, long LogFrames, long CopiedFrames)> CheckpointAsync(DbConnection connection, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT 1 FROM sqlite_master LIMIT 1; PRAGMA wal_checkpoint(PASSIVE);";
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.NextResultAsync(cancellationToken);
-        // One row: busy (1 when another checkpoint was running), frames in the log, frames copied.
-        return await reader.ReadAsync(cancellationToken)
-            ? (reader.GetInt64(0) != 0, reader.GetInt64(1), reader.GetInt64(2))
-            : (true, 0, 0);
     }
 
     public async ValueTask DisposeAsync()

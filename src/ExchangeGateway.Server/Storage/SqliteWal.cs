@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 
 namespace ExchangeGateway.Server.Storage;
@@ -21,15 +22,28 @@ internal static class SqliteWal
         {
             await using var db = contexts.CreateDbContext();
             await db.Database.OpenConnectionAsync(cancellationToken);
-            await using var command = db.Database.GetDbConnection().CreateCommand();
-            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            // One row: busy (1 when the checkpoint could not complete), log frames, frames checkpointed.
-            return await reader.ReadAsync(cancellationToken) && reader.GetInt64(0) == 0;
+            return !(await CheckpointAsync(db.Database.GetDbConnection(), truncate: true, cancellationToken)).Busy;
         }
         finally
         {
             contexts.SqliteCheckpoint.Release();
         }
+    }
+
+    /// <summary>One checkpoint on <paramref name="connection"/>: passive (copies what no reader still
+    /// needs, waits for nobody) or truncating (waits up to the busy timeout, then empties the log). The
+    /// first statement opens the log on a connection that has not read yet (else the pragma does nothing).</summary>
+    public static async Task<(bool Busy, long LogPages, long CopiedPages)> CheckpointAsync(DbConnection connection, bool truncate, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = truncate
+            ? "SELECT 1 FROM sqlite_master LIMIT 1; PRAGMA wal_checkpoint(TRUNCATE);"
+            : "SELECT 1 FROM sqlite_master LIMIT 1; PRAGMA wal_checkpoint(PASSIVE);";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.NextResultAsync(cancellationToken);
+        // One row: busy (1 when the checkpoint could not complete), pages in the log, pages copied.
+        return await reader.ReadAsync(cancellationToken)
+            ? (reader.GetInt64(0) != 0, reader.GetInt64(1), reader.GetInt64(2))
+            : (true, 0, 0);
     }
 }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Threading.Channels;
 using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Errors;
@@ -53,7 +54,7 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
         _maxBatch = maxBatch;
         _maxQueued = maxQueued;
         _retry = StorageResilience.CreatePipeline();
-        _checkpointer = contexts.Provider == StorageProvider.Sqlite ? new SqliteCheckpointer(contexts, logger, contexts.SqliteLogRestartPages) : null;
+        _checkpointer = contexts.Provider == StorageProvider.Sqlite ? new SqliteCheckpointer(contexts, logger) : null;
         _loop = Task.Run(RunAsync);
     }
 
@@ -149,9 +150,10 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
         {
             await _checkpointer.CommittedAsync(_db.Database.GetDbConnection(), _stopping.Token);
         }
-        catch (Exception exception) when (StorageResilience.IsUnavailable(exception) || exception is OperationCanceledException)
+        catch (Exception exception) when (exception is DbException or OperationCanceledException || StorageResilience.IsUnavailable(exception))
         {
-            // Committed is committed; the log is copied after a later batch.
+            // Committed is committed; the log is copied after a later batch. Any database error here is
+            // caught: one escaping would end the writer's loop.
             LogCheckpointFailed(_logger, exception);
         }
     }
