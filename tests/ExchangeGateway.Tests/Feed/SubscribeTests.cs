@@ -119,7 +119,7 @@ public sealed class SubscribeTests
         using var call = host.Feed("gemeente-amsterdam").Subscribe();
         using var timeout = new CancellationTokenSource(FeedReader.Timeout);
 
-        await call.RequestStream.WriteAsync(new SubscribeRequest { Acknowledge = new Acknowledge { Sequences = { 1 } } });
+        await call.RequestStream.WriteOrEndedAsync(new SubscribeRequest { Acknowledge = new Acknowledge { Sequences = { 1 } } });
 
         await RpcAssert.InvalidArgumentAsync(() => call.ResponseStream.MoveNext(timeout.Token), "open");
         await using var db = host.Db();

@@ -94,8 +94,9 @@ public sealed class FeedReader : IAsyncDisposable
             ?? throw new TimeoutException($"No confirmation within {Timeout.TotalSeconds} s.");
     }
 
-    /// <summary>Sends any message, e.g. a second 'open' to provoke an error.</summary>
-    public Task SendAsync(SubscribeRequest request) => _call.RequestStream.WriteAsync(request);
+    /// <summary>Sends any message, e.g. a second 'open' to provoke an error; if the gateway has
+    /// already ended the call, <see cref="FailureAsync"/> says how.</summary>
+    public Task SendAsync(SubscribeRequest request) => _call.RequestStream.WriteOrEndedAsync(request);
 
     /// <summary>Waits for the stream to end with an error and returns it.</summary>
     public async Task<RpcException> FailureAsync()

@@ -131,7 +131,7 @@ public sealed class AuthorizationMatrixTests(GatewayHostFixture fixture) : IClas
     public async Task Subscribe_RoleAndFeed_OpensOnlyItsOwnFeed(string caller, string municipalityCode, StatusCode expected)
     {
         using var call = Host.Feed(caller).Subscribe();
-        await call.RequestStream.WriteAsync(new SubscribeRequest { Open = new OpenFeed { MunicipalityCode = municipalityCode } });
+        await call.RequestStream.WriteOrEndedAsync(new SubscribeRequest { Open = new OpenFeed { MunicipalityCode = municipalityCode } });
 
         var status = StatusCode.OK;
         try

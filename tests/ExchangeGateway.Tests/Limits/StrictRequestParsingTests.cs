@@ -45,7 +45,7 @@ public sealed class StrictRequestParsingTests(GatewayHostFixture fixture) : ICla
     {
         var method = new Method<byte[], byte[]>(MethodType.DuplexStreaming, NoticeFeed.Descriptor.FullName, "Subscribe", Bytes, Bytes);
         using var call = fixture.Host.ChannelFor("gemeente-amsterdam").CreateCallInvoker().AsyncDuplexStreamingCall(method, null, new CallOptions());
-        await call.RequestStream.WriteAsync(Truncated);
+        await call.RequestStream.WriteOrEndedAsync(Truncated);
 
         await RpcAssert.ThrowsAsync(StatusCode.InvalidArgument, () => call.ResponseStream.MoveNext());
     }
