@@ -49,7 +49,7 @@ internal sealed partial class GatewayProcess : IAsyncDisposable
             ? ["--Gateway:Storage:Provider=PostgreSql", $"--Gateway:Storage:ConnectionString={postgres}"]
             : ["--db", database];
         foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "exgw.dll"), "serve", "--dev", "--certs", certificates, .. storage,
-            "--urls", "https://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
+            "--urls", "https://127.0.0.1:0", "--Gateway:Management:Urls=http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
             // Scenario 6 holds about 30 idle streams per municipal organisation, a capacity test beyond
             // what one BRP system needs (the default allows 16); --server-arg may still override it.
             "--Gateway:Limits:MaxFeedStreamsPerFeed=64",

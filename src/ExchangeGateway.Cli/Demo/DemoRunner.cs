@@ -35,7 +35,7 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
     {
         var work = Directory.CreateTempSubdirectory("exgw-demo-").FullName;
         var settings = new ServeSettings(true, certificates, Path.Combine(work, "demo.db"), "https://127.0.0.1:0",
-            ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning"]);
+            ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning", "--Gateway:Management:Urls=http://127.0.0.1:0"]);
         var (app, refusal) = GatewayLauncher.Build(settings, output);
         if (app is null)
         {

@@ -79,7 +79,7 @@ internal static class GatewayLauncher
                 + ". Configure them (appsettings.json, environment variables such as Gateway__Tls__CertificatePath, or --Gateway:Tls:CertificatePath=...), or use --dev for development certificates.");
         }
 
-        builder.AddExchangeGateway().UseMutualTls();
+        builder.AddExchangeGateway().UseMutualTls().AddManagementListener();
         builder.WebHost.UseUrls(settings.Urls);
         var app = builder.Build();
         app.MapExchangeGateway();

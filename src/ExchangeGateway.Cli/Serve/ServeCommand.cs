@@ -1,3 +1,4 @@
+using ExchangeGateway.Server.Hosting;
 using System.CommandLine;
 using Microsoft.Extensions.Hosting;
 
@@ -30,6 +31,10 @@ internal static class ServeCommand
             await using (app)
             {
                 await app.StartAsync(cancellationToken);
+                if (app.ManagementAddresses() is { Count: > 0 } management)
+                {
+                    Console.WriteLine($"Management listener on {string.Join(", ", management)} (/livez, /readyz, /metrics; no client certificate).");
+                }
                 Console.WriteLine($"Exchange gateway listening on {string.Join(", ", GatewayLauncher.Addresses(app))} (mutual TLS). Ctrl+C stops it.");
                 await app.WaitForShutdownAsync(cancellationToken);
             }

@@ -113,7 +113,7 @@ internal sealed partial class ServeProcess : IChaosGateway, IDisposable
             Path.Combine(AppContext.BaseDirectory, "exgw.dll"), "serve", "--dev",
             "--certs", CertificatesDirectory,
             "--db", _databasePath,
-            "--urls", $"https://127.0.0.1:{port}",
+            "--urls", $"https://127.0.0.1:{port}", "--Gateway:Management:Urls=http://127.0.0.1:0",
             "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning",
         })
         {

@@ -15,13 +15,10 @@ namespace ExchangeGateway.Server.Audit;
 /// Runs inside <see cref="CallerInterceptor"/>, so the caller is known.</summary>
 internal sealed partial class AuditInterceptor(AuditKey key, GatewayStore store, TimeProvider time, ILogger<AuditInterceptor> logger) : Interceptor
 {
-    /// <summary>Ping carries no personal data and answers without storage.</summary>
-    private const string Ping = "/exchange.v1.GatewayService/Ping";
-
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        if (context.Method == Ping)
+        if (AccessPolicy.IsOperational(context.Method))
         {
             return await continuation(request, context);
         }

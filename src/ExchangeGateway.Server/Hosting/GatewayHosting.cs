@@ -6,11 +6,13 @@ using ExchangeGateway.Server.Chain;
 using ExchangeGateway.Server.Deadlines;
 using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Gateway;
+using ExchangeGateway.Server.Health;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Ind;
 using ExchangeGateway.Server.Merges;
 using ExchangeGateway.Server.Limits;
 using ExchangeGateway.Server.Municipalities;
+using ExchangeGateway.Server.Observability;
 using ExchangeGateway.Server.Rules;
 using ExchangeGateway.Server.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -63,7 +65,8 @@ public static partial class GatewayHosting
         services.AddSingleton<GatewayStore>();
         services.AddSingleton<AcknowledgementWriter>();
         services.AddSingleton<ArrivalDetailsValidator>();
-        services.AddHostedService<StorageStartup>();
+        services.AddSingleton<StorageStartup>();
+        services.AddHostedService(sp => sp.GetRequiredService<StorageStartup>());
         services.AddHostedService<IdempotencyCleanup>();
         Retention.RetentionRegistration.AddPersonalDataRetention(services);
         services.AddSingleton<AcknowledgementDeadline>();
@@ -76,8 +79,17 @@ public static partial class GatewayHosting
         services.AddSingleton<MergedMunicipalityMoves>();
         services.AddHostedService<MunicipalityTableMonitor>();
         services.AddSingleton<IdentifierConflicts>();
+        services.AddGatewayTelemetry(builder.Configuration);
+        // Listed explicitly: the discovery of AddGrpcReflection finds only services derived from a
+        // generated base class, and NoticeFeed is bound by hand (see NoticeFeedGrpcService).
+        services.AddSingleton(new Grpc.Reflection.ReflectionServiceImpl(
+            Contracts.V1.ArrivalService.Descriptor, Contracts.V1.MunicipalityService.Descriptor, Contracts.V1.IndService.Descriptor,
+            Contracts.V1.ChainService.Descriptor, Contracts.V1.NoticeFeed.Descriptor, Contracts.V1.GatewayService.Descriptor,
+            Grpc.Health.V1.Health.Descriptor, Grpc.Reflection.V1Alpha.ServerReflection.Descriptor));
+        services.AddGrpcReflection();
         services.AddGrpc(grpc =>
         {
+            grpc.Interceptors.Add<MetricsInterceptor>();
             grpc.Interceptors.Add<CallerInterceptor>();
             grpc.Interceptors.Add<LimitsInterceptor>();
             grpc.Interceptors.Add<AuditInterceptor>();
@@ -97,8 +109,26 @@ public static partial class GatewayHosting
         app.MapGrpcService<ChainGrpcService>();
         app.MapGrpcService<NoticeFeedGrpcService>();
         app.MapGrpcService<GatewayGrpcService>();
+        app.MapGrpcHealthChecksService();
+        if (Options(app.Services).Reflection)
+        {
+            app.MapGrpcReflectionService();
+        }
         return app;
     }
+
+    /// <summary>The management listener (probes and metrics, no client certificate), for a gateway
+    /// on Kestrel; see <see cref="ManagementListener"/>.</summary>
+    public static WebApplicationBuilder AddManagementListener(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ManagementListener>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ManagementListener>());
+        return builder;
+    }
+
+    /// <summary>Where the management listener listens (empty when it is off or not added).</summary>
+    public static IReadOnlyList<string> ManagementAddresses(this WebApplication app) =>
+        app.Services.GetService<ManagementListener>()?.Addresses ?? [];
 
     /// <summary>Kestrel with HTTP/2 over TLS 1.2+ (forward-secret suites only), a required client
     /// certificate checked against the configured trust anchors and CRLs, and keepalive pings so dead

@@ -68,6 +68,25 @@ public sealed class GatewayOptions
     public RetentionOptions Retention { get; set; } = new();
 
     public LimitsOptions Limits { get; set; } = new();
+
+    public ManagementOptions Management { get; set; } = new();
+
+    /// <summary>gRPC server reflection on the gateway port (behind mutual TLS like every call there),
+    /// so grpcurl, grpcui and Postman need no <c>.proto</c> files.</summary>
+    public bool Reflection { get; set; } = true;
+}
+
+/// <summary>The management listener (configuration section <c>Gateway:Management</c>): plain HTTP
+/// without a client certificate, for the kubelet's probes and Prometheus; it serves nothing else.</summary>
+public sealed class ManagementOptions
+{
+    /// <summary>Where it listens, separated by ';' (http only); empty turns it off. Loopback by default:
+    /// bind it beyond loopback only inside the cluster network, with <see cref="MetricsBearerToken"/> set.</summary>
+    public string Urls { get; set; } = "http://127.0.0.1:5444";
+
+    /// <summary>When set, <c>/metrics</c> answers only requests carrying <c>Authorization: Bearer</c>
+    /// with this token (per-feed lag says which municipalities are behind). Probes need none.</summary>
+    public string? MetricsBearerToken { get; set; }
 }
 
 /// <summary>Mutual TLS material, as PEM (and DER for CRLs) files. Each is reloaded when it changes.</summary>

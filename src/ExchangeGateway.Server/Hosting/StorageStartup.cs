@@ -8,9 +8,13 @@ namespace ExchangeGateway.Server.Hosting;
 /// before Kestrel listens).</summary>
 internal sealed partial class StorageStartup(GatewayDbContextFactory contexts, ILogger<StorageStartup> logger) : IHostedService
 {
+    /// <summary>Whether the schema is current (readiness waits for it).</summary>
+    public bool Migrated { get; private set; }
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await contexts.MigrateAsync(cancellationToken);
+        Migrated = true;
         LogReady(logger, contexts.Provider);
     }
 

@@ -31,7 +31,25 @@ internal static class AccessPolicy
         [Method(ChainService.Descriptor, "ResolveEscalation")] = [OrganisationRole.ChainCoordination],
         [Method(NoticeFeed.Descriptor, "Subscribe")] = Everyone,
         [Method(GatewayService.Descriptor, "Ping")] = Everyone,
+        [HealthCheck] = Everyone,
+        [HealthWatch] = Everyone,
+        [Reflection] = Everyone,
+        [ReflectionAlpha] = Everyone,
     }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    private const string HealthCheck = "/grpc.health.v1.Health/Check";
+    private const string HealthWatch = "/grpc.health.v1.Health/Watch";
+    private const string Reflection = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo";
+    private const string ReflectionAlpha = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
+
+    /// <summary>Methods that touch no personal data and no storage: Ping, health and reflection. They
+    /// are not audited (nothing to account for) and not rate limited (refusing one costs as much as
+    /// answering it, and a probe refused would look like an outage).</summary>
+    private static readonly FrozenSet<string> Operational =
+        new[] { Method(GatewayService.Descriptor, "Ping"), HealthCheck, HealthWatch, Reflection, ReflectionAlpha }.ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>Whether <paramref name="method"/> is exempt from the audit log and the limits (see <see cref="Operational"/>).</summary>
+    public static bool IsOperational(string method) => Operational.Contains(method);
 
     /// <summary>Whether <paramref name="role"/> may call <paramref name="method"/> (a gRPC path,
     /// "/exchange.v1.ArrivalService/AnnounceArrival"). Unknown methods are allowed to nobody.</summary>

@@ -31,6 +31,21 @@ internal sealed partial class CallerInterceptor(CallerResolver resolver, ILogger
         }
     }
 
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        // Only grpc.health.v1 Watch streams this way; it is authorized like everything else.
+        Authorize(context);
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (Exception exception) when (exception is not RpcException && !context.CancellationToken.IsCancellationRequested)
+        {
+            throw Unexpected(context, exception);
+        }
+    }
+
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
         IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream,
         ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)

@@ -1,4 +1,3 @@
-using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Identity;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -14,14 +13,10 @@ internal sealed partial class LimitsInterceptor(
     FeedStreamSlots streams,
     ILogger<LimitsInterceptor> logger) : Interceptor
 {
-    /// <summary>Ping touches no storage: refusing it would cost the server as much as answering it, so
-    /// limiting it protects nothing (and it is the benchmark's baseline).</summary>
-    private static readonly string Ping = $"/{GatewayService.Descriptor.FullName}/Ping";
-
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        if (!string.Equals(context.Method, Ping, StringComparison.Ordinal))
+        if (!AccessPolicy.IsOperational(context.Method))
         {
             EnforceRate(context);
         }
@@ -32,6 +27,12 @@ internal sealed partial class LimitsInterceptor(
         IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream,
         ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
+        if (AccessPolicy.IsOperational(context.Method))
+        {
+            // Reflection: no feed stream, nothing to limit.
+            await continuation(requestStream, responseStream, context);
+            return;
+        }
         // Opening a stream is one request; the acknowledgements sent on it are not counted.
         EnforceRate(context);
         var organisation = CallerInterceptor.CallerOf(context).Organisation;

@@ -4,6 +4,7 @@ using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Identity;
+using ExchangeGateway.Server.Observability;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,10 +22,14 @@ internal sealed partial class GatewayStore(
     AuditKey auditKey,
     TimeProvider time,
     IOptions<GatewayOptions> options,
-    ILogger<GatewayStore> logger) : IAsyncDisposable
+    ILogger<GatewayStore> logger,
+    GatewayMetrics? metrics = null) : IAsyncDisposable
 {
     private readonly ResiliencePipeline _retry = StorageResilience.CreatePipeline();
-    private readonly WriteBatcher _batcher = new(contexts, feeds, auditKey, time, logger, options.Value.MaxWriteBatch, options.Value.MaxQueuedWrites);
+    private readonly WriteBatcher _batcher = new(contexts, feeds, auditKey, time, logger, options.Value.MaxWriteBatch, options.Value.MaxQueuedWrites, metrics);
+
+    /// <summary>The single writer, for readiness.</summary>
+    public WriteBatcher Writer => _batcher;
 
     public ValueTask DisposeAsync() => _batcher.DisposeAsync();
 

@@ -1,9 +1,11 @@
 using System.Data.Common;
+using System.Diagnostics;
 using System.Threading.Channels;
 using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Identity;
+using ExchangeGateway.Server.Observability;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Logging;
@@ -44,8 +46,14 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
     // The writer's own context and connection, kept open; replaced after storage trouble.
     private GatewayDbContext? _db;
 
-    public WriteBatcher(GatewayDbContextFactory contexts, FeedHub feeds, AuditKey auditKey, TimeProvider time, ILogger logger, int maxBatch, int maxQueued)
+    private readonly GatewayMetrics? _metrics;
+
+    public WriteBatcher(GatewayDbContextFactory contexts, FeedHub feeds, AuditKey auditKey, TimeProvider time, ILogger logger, int maxBatch, int maxQueued,
+        GatewayMetrics? metrics = null)
     {
+        _metrics = metrics;
+        _lastBatchEnded = time.GetTimestamp();
+        metrics?.ObserveWriteQueue(() => Volatile.Read(ref _queued));
         _contexts = contexts;
         _feeds = feeds;
         _auditKey = auditKey;
@@ -77,6 +85,27 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
         return (T)(await item.Completion.Task)!;
     }
 
+    /// <summary>Units of work waiting for the writer.</summary>
+    public int Queued => Volatile.Read(ref _queued);
+
+    /// <summary>How long ago the writer last finished a batch or found the queue empty (for readiness:
+    /// writes waiting while this grows mean the writer is stuck).</summary>
+    public TimeSpan SinceProgress => _time.GetElapsedTime(Volatile.Read(ref _lastBatchEnded));
+
+    private long _lastBatchEnded;
+
+    private void CountNotices(List<CommittedNotice> committed)
+    {
+        if (_metrics is null)
+        {
+            return;
+        }
+        foreach (var notice in committed)
+        {
+            _metrics.NoticesCommitted.Add(1, new KeyValuePair<string, object?>("feed.kind", GatewayMetrics.FeedKind(notice.Feed)));
+        }
+    }
+
     private static Grpc.Core.RpcException ShuttingDown() =>
         GatewayErrors.Unavailable("The gateway is shutting down; nothing was stored. Retry with the same request_id.");
 
@@ -86,6 +115,7 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
         var batch = new List<WriteItem>(_maxBatch);
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
+            Volatile.Write(ref _lastBatchEnded, _time.GetTimestamp());
             batch.Clear();
             while (batch.Count < _maxBatch && reader.TryRead(out var item))
             {
@@ -101,9 +131,17 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
             }
             if (batch.Count > 0)
             {
-                await CommitBatchAsync(batch);
+                var started = Stopwatch.GetTimestamp();
+                using (var activity = GatewayMetrics.Activities.StartActivity("commit batch"))
+                {
+                    activity?.SetTag("exgw.batch.size", batch.Count);
+                    await CommitBatchAsync(batch);
+                }
+                _metrics?.BatchSize.Record(batch.Count);
+                _metrics?.BatchDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
                 await CheckpointAsync();
             }
+
         }
         if (_db is not null)
         {
@@ -226,6 +264,7 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
             await transaction.CommitAsync(CancellationToken.None);
             // The feeds first: a caller that reads its feed right after its OK finds its notices.
             _feeds.Committed(committed);
+            CountNotices(committed);
             foreach (var (item, _, result) in done)
             {
                 item.Completion.TrySetResult(result);

@@ -21,6 +21,7 @@ public sealed partial class GatewayProcess : IAsyncDisposable
 
     private const int KeptLines = 200;
     private const string ReadyMarker = "Exchange gateway listening on";
+    private const string ManagementMarker = "Management listener on";
 
     private readonly Queue<string> _lines = new();
     private readonly Lock _linesGate = new();
@@ -49,6 +50,10 @@ public sealed partial class GatewayProcess : IAsyncDisposable
 
     /// <summary>The address the gateway printed when it was ready.</summary>
     public Uri Address { get; private set; } = null!;
+
+    /// <summary>The management listener's address (probes and metrics, no client certificate), printed
+    /// before the gateway's own.</summary>
+    public Uri ManagementAddress { get; private set; } = null!;
 
     public bool IsRunning => _process is { HasExited: false };
 
@@ -212,6 +217,7 @@ public sealed partial class GatewayProcess : IAsyncDisposable
             ExgwPath, "serve", "--dev",
             "--certs", CertificatesDirectory,
             "--urls", $"https://127.0.0.1:{port}",
+            "--Gateway:Management:Urls=http://127.0.0.1:0",
             .. _storageArguments,
         ];
         foreach (var argument in arguments)
@@ -269,6 +275,10 @@ public sealed partial class GatewayProcess : IAsyncDisposable
             return;
         }
         Append(line);
+        if (line.StartsWith(ManagementMarker, StringComparison.Ordinal) && ManagementAddressPattern().Match(line) is { Success: true } management)
+        {
+            ManagementAddress = new Uri(management.Value);
+        }
         var index = line.IndexOf(ReadyMarker, StringComparison.Ordinal);
         if (index >= 0 && ListenAddress().Match(line, index + ReadyMarker.Length) is { Success: true } match)
         {
@@ -305,6 +315,9 @@ public sealed partial class GatewayProcess : IAsyncDisposable
 
     [GeneratedRegex(@"https://[^\s,]+")]
     private static partial Regex ListenAddress();
+
+    [GeneratedRegex(@"http://[^\s,]+")]
+    private static partial Regex ManagementAddressPattern();
 
     private sealed class GatewayStartException(string message, bool addressInUse) : Exception(message)
     {

@@ -31,9 +31,16 @@ public sealed class PostgresServer : IAsyncLifetime
         }
         Port = FreePort();
         await RunPostgresAsync("initdb", "-D", Path.Combine(_data, "cluster"), "--auth=trust", "-U", "postgres", "--no-sync");
-        await RunPostgresAsync("pg_ctl", "-D", Path.Combine(_data, "cluster"), "-l", Path.Combine(_data, "server.log"), "-w",
-            "-o", $"-p {Port} -k {_data} -c listen_addresses=127.0.0.1 -c max_connections=200", "start");
+        await StartAsync();
     }
+
+    /// <summary>Starts the server (again, after <see cref="StopAsync"/>) on the same port and data.</summary>
+    public Task StartAsync() =>
+        RunPostgresAsync("pg_ctl", "-D", Path.Combine(_data, "cluster"), "-l", Path.Combine(_data, "server.log"), "-w",
+            "-o", $"-p {Port} -k {_data} -c listen_addresses=127.0.0.1 -c max_connections=200", "start");
+
+    /// <summary>Stops the server (fast shutdown: open connections are ended), as an outage would.</summary>
+    public Task StopAsync() => RunPostgresAsync("pg_ctl", "-D", Path.Combine(_data, "cluster"), "-m", "fast", "-w", "stop");
 
     public async Task CreateDatabaseAsync(string database) =>
         await RunPostgresAsync("psql", "-h", "127.0.0.1", "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", "postgres", "-c", $"CREATE DATABASE {database}");
