@@ -1,8 +1,9 @@
 using ExchangeGateway.EndToEnd.Fixtures;
+using ExchangeGateway.Tests.Shared;
 
 namespace ExchangeGateway.EndToEnd;
 
-/// <summary><c>exgw serve</c> outside development: no implicit trust.</summary>
+/// <summary><c>exgw serve</c> outside development: no implicit trust; and settings checked before it starts.</summary>
 public sealed class ServeCommandTests
 {
     [Fact]
@@ -10,7 +11,7 @@ public sealed class ServeCommandTests
     {
         var work = Directory.CreateTempSubdirectory("exgw-e2e-serve-").FullName;
 
-        var result = await ProcessRunner.RunAsync("dotnet", [GatewayProcess.ExgwPath, "serve", "--urls", "https://127.0.0.1:0"],
+        var result = await ProcessRunner.RunAsync("dotnet", [GatewayProcess.ExgwPath, "serve", "--urls", "https://127.0.0.1:0", "--Gateway:Management:Urls=http://127.0.0.1:0"],
             work, TimeSpan.FromSeconds(60));
 
         Assert.Equal(2, result.ExitCode);
@@ -19,6 +20,30 @@ public sealed class ServeCommandTests
             Assert.Contains(setting, result.Output, StringComparison.Ordinal);
         }
         Assert.Empty(Directory.GetFiles(work, "*.db", SearchOption.AllDirectories));
+        Directory.Delete(work, recursive: true);
+    }
+
+    [Theory]
+    [InlineData("--Gateway:MaxWriteBatch=0", "Gateway:MaxWriteBatch must be at least 1 (is 0)")]
+    [InlineData("--Gateway:AcknowledgementDeadline=-01:00:00", "Gateway:AcknowledgementDeadline must be a positive duration")]
+    [InlineData("--Gateway:DefaultStreamWindow=2000", "Gateway:DefaultStreamWindow (2000) must not exceed Gateway:MaxStreamWindow (1000)")]
+    [InlineData("--Gateway:Retention:BatchSize=0", "Gateway:Retention:BatchSize must be at least 1 (is 0)")]
+    [InlineData("--Gateway:Rules:HouseholdWithConsent=1", "Gateway:Rules:HouseholdWithConsent (1) must be at least Gateway:Rules:HouseholdWithoutConsent (2)")]
+    [InlineData("--Gateway:MunicipalityTablePath=/nonexistent/table.csv", "Gateway:MunicipalityTablePath: no readable file at /nonexistent/table.csv")]
+    [InlineData("--Gateway:Management:Urls=https://127.0.0.1:0", "Gateway:Management:Urls: 'https://127.0.0.1:0' is not an http:// address")]
+    [InlineData("--Gateway:RedeliveryTimeout=banana", "Gateway:RedeliveryTimeout")]
+    public async Task Serve_InvalidSetting_ExitsTwoWithOneLineNamingIt(string setting, string expected)
+    {
+        var work = Directory.CreateTempSubdirectory("exgw-e2e-serve-").FullName;
+
+        var result = await ProcessRunner.RunAsync("dotnet",
+            [GatewayProcess.ExgwPath, "serve", "--dev", "--certs", TestPki.Directory, "--urls", "https://127.0.0.1:0", "--Gateway:Management:Urls=http://127.0.0.1:0", setting],
+            work, TimeSpan.FromSeconds(60));
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(expected, result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exchange gateway listening", result.Output, StringComparison.Ordinal);
         Directory.Delete(work, recursive: true);
     }
 }

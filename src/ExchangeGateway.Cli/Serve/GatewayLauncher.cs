@@ -79,11 +79,35 @@ internal static class GatewayLauncher
                 + ". Configure them (appsettings.json, environment variables such as Gateway__Tls__CertificatePath, or --Gateway:Tls:CertificatePath=...), or use --dev for development certificates.");
         }
 
+        if (SettingsRefusal(builder.Configuration) is { } invalid)
+        {
+            return (null, invalid);
+        }
         builder.AddExchangeGateway().UseMutualTls().AddManagementListener();
         builder.WebHost.UseUrls(settings.Urls);
         var app = builder.Build();
         app.MapExchangeGateway();
         return (app, null);
+    }
+
+    /// <summary>The one line that says which settings are wrong, or null. The options validator lists
+    /// every problem at once; a value not even of the setting's type is reported by the binder, which
+    /// names the setting.</summary>
+    /// <remarks>Checked on the configuration before the host is built: building it already creates
+    /// Kestrel, which reads the settings, and would fail with a stack trace.</remarks>
+    private static string? SettingsRefusal(ConfigurationManager configuration)
+    {
+        try
+        {
+            var options = new GatewayOptions();
+            configuration.GetSection(GatewayOptions.Section).Bind(options);
+            var result = new GatewayOptionsValidator().Validate(null, options);
+            return result.Failed ? "Refusing to start, invalid settings: " + string.Join("; ", result.Failures ?? []) + "." : null;
+        }
+        catch (InvalidOperationException exception) when (exception.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
+        {
+            return "Refusing to start, invalid setting: " + exception.Message;
+        }
     }
 
     /// <summary>The SQLite file that replaces the configured storage: <c>--db</c>, or in development the

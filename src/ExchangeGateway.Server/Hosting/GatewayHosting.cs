@@ -38,7 +38,9 @@ public static partial class GatewayHosting
         var services = builder.Services;
         services.AddOptions<GatewayOptions>()
             .Bind(builder.Configuration.GetSection(GatewayOptions.Section))
-            .PostConfigure(options => configure?.Invoke(options));
+            .PostConfigure(options => configure?.Invoke(options))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => new GatewayDbContextFactory(Options(sp).Storage));
         // Replaceable on disk: whatever checks a code reads MunicipalityTableFile.Current when it checks.
