@@ -180,7 +180,8 @@ internal sealed partial class GatewayStore(
                 {
                     ["request_id"] = requestId,
                     ["original_method"] = first.Method,
-                    ["original_time"] = first.CreatedAt.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+                    // Stored as UTC; providers read it back without a kind, so say it (RFC 3339 with Z).
+                    ["original_time"] = DateTime.SpecifyKind(first.CreatedAt, DateTimeKind.Utc).ToString("O", System.Globalization.CultureInfo.InvariantCulture),
                 });
         }
         var parser = new MessageParser<TResponse>(() => new TResponse());

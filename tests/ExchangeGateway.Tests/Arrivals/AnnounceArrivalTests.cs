@@ -1,6 +1,7 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Tests.Fixtures;
 using ExchangeGateway.Tests.Shared;
+using Google.Rpc;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 
@@ -63,6 +64,10 @@ public sealed class AnnounceArrivalTests(GatewayHostFixture fixture) : IClassFix
             await Host.Arrivals().AnnounceArrivalAsync(new AnnounceArrivalRequest { RequestId = requestId, Arrival = TestArrivals.Family() }));
 
         Assert.Contains(requestId, error.Status.Detail, StringComparison.Ordinal);
+        var original = error.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Metadata["original_time"];
+        Assert.NotNull(original);
+        Assert.EndsWith("Z", original, StringComparison.Ordinal);
+        Assert.Equal(DateTimeKind.Utc, DateTime.Parse(original, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind).Kind);
     }
 
     [Fact]
