@@ -88,8 +88,8 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
     /// <summary>Units of work waiting for the writer.</summary>
     public int Queued => Volatile.Read(ref _queued);
 
-    /// <summary>How long ago the writer last finished a batch or found the queue empty (for readiness:
-    /// writes waiting while this grows mean the writer is stuck).</summary>
+    /// <summary>How long ago the writer last woke for work (it does as soon as writes arrive, before
+    /// each batch). For readiness: with writes waiting, a growing value means the batch in hand is stuck.</summary>
     public TimeSpan SinceProgress => _time.GetElapsedTime(Volatile.Read(ref _lastBatchEnded));
 
     private long _lastBatchEnded;
