@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using ExchangeGateway.Server.Identity;
 
 namespace ExchangeGateway.Server.Observability;
 
@@ -46,10 +47,9 @@ internal sealed class GatewayMetrics
         _meter.CreateObservableGauge("exgw.write.queue.depth", depth, "{unit}", "Units of work waiting for the single writer.");
 
     /// <summary>The kind of a feed ("municipality", "coa", …): its id without the municipality code,
-    /// so the number of series stays small.</summary>
-    public static string FeedKind(string feedId)
-    {
-        var colon = feedId.IndexOf(':', StringComparison.Ordinal);
-        return colon < 0 ? feedId : feedId[..colon];
-    }
+    /// so the number of series stays small; no allocation per notice on the writer.</summary>
+    public static string FeedKind(string feedId) =>
+        feedId.StartsWith(FeedNames.MunicipalityPrefix, StringComparison.Ordinal) ? MunicipalityKind : feedId;
+
+    private static readonly string MunicipalityKind = FeedNames.MunicipalityPrefix.TrimEnd(':');
 }

@@ -11,55 +11,29 @@ internal sealed class MetricsInterceptor(GatewayMetrics metrics) : Interceptor
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        var started = Stopwatch.GetTimestamp();
-        var status = StatusCode.Internal;
-        try
-        {
-            var response = await continuation(request, context);
-            status = StatusCode.OK;
-            return response;
-        }
-        catch (RpcException exception)
-        {
-            status = exception.StatusCode;
-            throw;
-        }
-        finally
-        {
-            Record(context.Method, status, started);
-        }
+        TResponse response = default!;
+        await MeasureAsync(context, async () => response = await continuation(request, context));
+        return response;
     }
 
-    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
-        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        var started = Stopwatch.GetTimestamp();
-        var status = StatusCode.Internal;
-        try
-        {
-            await continuation(request, responseStream, context);
-            status = StatusCode.OK;
-        }
-        catch (RpcException exception)
-        {
-            status = exception.StatusCode;
-            throw;
-        }
-        finally
-        {
-            Record(context.Method, status, started);
-        }
-    }
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
+        MeasureAsync(context, () => continuation(request, responseStream, context));
 
-    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+    public override Task DuplexStreamingServerHandler<TRequest, TResponse>(
         IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream,
-        ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+        ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation) =>
+        MeasureAsync(context, () => continuation(requestStream, responseStream, context));
+
+    /// <summary>Runs the call and records it: OK, the status of an RpcException, else INTERNAL (what
+    /// the caller gets for anything else).</summary>
+    private async Task MeasureAsync(ServerCallContext context, Func<Task> call)
     {
         var started = Stopwatch.GetTimestamp();
         var status = StatusCode.Internal;
         try
         {
-            await continuation(requestStream, responseStream, context);
+            await call();
             status = StatusCode.OK;
         }
         catch (RpcException exception)
@@ -69,14 +43,9 @@ internal sealed class MetricsInterceptor(GatewayMetrics metrics) : Interceptor
         }
         finally
         {
-            Record(context.Method, status, started);
+            var tags = new TagList { { "rpc.method", context.Method }, { "rpc.grpc.status_code", (int)status } };
+            metrics.Calls.Add(1, tags);
+            metrics.CallDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
         }
-    }
-
-    private void Record(string method, StatusCode status, long started)
-    {
-        var tags = new TagList { { "rpc.method", method }, { "rpc.grpc.status_code", (int)status } };
-        metrics.Calls.Add(1, tags);
-        metrics.CallDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
     }
 }
