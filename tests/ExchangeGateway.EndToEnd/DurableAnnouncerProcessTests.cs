@@ -16,7 +16,8 @@ namespace ExchangeGateway.EndToEnd;
 /// (each checks only its own file's arrivals); the second kills and restarts it.</summary>
 public sealed class DurableAnnouncerProcessTests(GatewayProcessFixture fixture, ITestOutputHelper output) : IClassFixture<GatewayProcessFixture>
 {
-    private const int Announcements = 200;
+    // Enough that the announcer cannot finish between two looks at its outbox on a fast machine.
+    private const int Announcements = 1000;
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
     private static readonly string[] Codes = ["0363", "0344", "0014"];
@@ -55,9 +56,14 @@ public sealed class DurableAnnouncerProcessTests(GatewayProcessFixture fixture, 
         using (var first = StartAnnouncer(gateway, work, file, outbox))
         {
             await WaitForAsync(() => ReadOutbox(outbox).Confirmed >= 20, "20 confirmed in the outbox", first);
-            // The gateway dies under the running announcer (an answer may be lost after its commit)...
-            gateway.Kill();
+            // Frozen, the announcer cannot finish the file before the gateway is gone (on a fast machine it
+            // once did, between the look at its outbox and the kill)...
+            first.Pause();
             var atGatewayKill = ReadOutbox(outbox);
+            Assert.True(atGatewayKill.Pending > 0, "The announcer finished before the gateway could be killed; nothing was proven.");
+            // ...the gateway dies under it (an answer may be lost after its commit)...
+            gateway.Kill();
+            first.Resume();
             output.WriteLine($"gateway SIGKILL with {atGatewayKill.Confirmed} confirmed, {atGatewayKill.Pending} pending");
             // ...the announcer retries against a dead port for a while, then dies too.
             await WaitForAsync(() => first.HasExited || ReadOutbox(outbox).Attempted > atGatewayKill.Attempted || Elapsed(atGatewayKill.At) > TimeSpan.FromSeconds(1),
@@ -170,7 +176,7 @@ public sealed class DurableAnnouncerProcessTests(GatewayProcessFixture fixture, 
             {
                 throw new InvalidOperationException($"The announcer exited before {what}. Output:\n{process.Output}");
             }
-            await Task.Delay(50);
+            await Task.Delay(10);
         }
     }
 

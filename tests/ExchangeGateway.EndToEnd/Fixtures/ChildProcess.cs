@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace ExchangeGateway.EndToEnd.Fixtures;
@@ -67,6 +68,28 @@ public sealed class ChildProcess : IDisposable
         _process.WaitForExit();
         Append("---- SIGKILL ----");
     }
+
+    /// <summary>SIGSTOP: the process is frozen where it stands (nothing more reaches its files or sockets)
+    /// until <see cref="Resume"/>, so a test can act at a moment the process cannot run past.</summary>
+    public void Pause() => Signal(SigStop);
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume() => Signal(SigCont);
+
+    private void Signal(int signal)
+    {
+        if (SendSignal(_process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
+    private const int SigCont = 18;
+    private const int SigStop = 19;
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
+    private static extern int SendSignal(int pid, int signal);
 
     /// <summary>The exit code; kills the process and throws with its output if it runs longer than <paramref name="timeout"/>.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
