@@ -45,11 +45,11 @@ internal static class AuditCommand
 
     public static void Print(IReadOnlyList<AuditRecordEntity> records, TextWriter output)
     {
-        output.WriteLine("started (UTC)            ended (UTC)              caller              activity                          outcome              subjects  trace id                          operation");
+        output.WriteLine("started (UTC)            ended (UTC)              caller              activity                          outcome              subjects  trace id                          caller's span    operation");
         foreach (var record in records)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{record.StartedAt:yyyy-MM-dd HH:mm:ss.fff}  {record.EndedAt:yyyy-MM-dd HH:mm:ss.fff}  {record.OrganisationId,-18}  {record.ProcessingActivity,-32}  {record.Outcome,-19}  {SubjectCount(record),8}  {record.TraceId}  {record.Operation}"));
+                $"{record.StartedAt:yyyy-MM-dd HH:mm:ss.fff}  {record.EndedAt:yyyy-MM-dd HH:mm:ss.fff}  {record.OrganisationId,-18}  {record.ProcessingActivity,-32}  {record.Outcome,-19}  {SubjectCount(record),8}  {record.TraceId}  {record.ForeignOperationId ?? "-",-16}  {record.Operation}"));
         }
         output.WriteLine($"{records.Count} record(s).");
     }

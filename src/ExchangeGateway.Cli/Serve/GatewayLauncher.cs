@@ -34,7 +34,16 @@ internal static class GatewayLauncher
         {
             Args = settings.ConfigurationArguments,
             ContentRootPath = AppContext.BaseDirectory,
+            // --dev is the Development environment (as the host logs it), unless one is named.
+            EnvironmentName = settings.Dev && Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") is null
+                && Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") is null ? Environments.Development : null,
         });
+        if (JsonLogs(builder.Configuration))
+        {
+            // Standard output carries nothing but JSON lines a log collector can parse.
+            output = Console.Error;
+            builder.Configuration.AddInMemoryCollection(JsonLogDefaults(builder.Configuration));
+        }
         var dev = settings.Dev || builder.Environment.IsDevelopment();
         var configured = builder.Configuration.GetSection(GatewayOptions.Section);
         var overrides = new Dictionary<string, string?>();
@@ -88,6 +97,32 @@ internal static class GatewayLauncher
         var app = builder.Build();
         app.MapExchangeGateway();
         return (app, null);
+    }
+
+    /// <summary>Whether the console logs are JSON (<c>Logging:Console:FormatterName=json</c>).</summary>
+    public static bool JsonLogs(IConfiguration configuration) =>
+        string.Equals(configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Where <c>exgw serve</c> writes its own messages (the addresses it listens on): standard
+    /// error when the logs are JSON, so standard output holds log lines only; else standard output.</summary>
+    public static TextWriter Messages(IConfiguration configuration) => JsonLogs(configuration) ? Console.Error : Console.Out;
+
+    /// <summary>JSON logs a collector can correlate: each line with its UTC time, and the scopes that
+    /// carry the W3C trace and span ids of the call it was written in; unless configured otherwise.</summary>
+    private static Dictionary<string, string?> JsonLogDefaults(ConfigurationManager configuration)
+    {
+        var defaults = new Dictionary<string, string?>();
+        void Default(string key, string value)
+        {
+            if (configuration[key] is null)
+            {
+                defaults[key] = value;
+            }
+        }
+        Default("Logging:Console:FormatterOptions:TimestampFormat", "yyyy-MM-ddTHH:mm:ss.fffZ");
+        Default("Logging:Console:FormatterOptions:UseUtcTimestamp", "true");
+        Default("Logging:Console:FormatterOptions:IncludeScopes", "true");
+        return defaults;
     }
 
     /// <summary>The one line that says which settings are wrong, or null. The options validator lists

@@ -31,11 +31,12 @@ internal static class ServeCommand
             await using (app)
             {
                 await app.StartAsync(cancellationToken);
+                var messages = GatewayLauncher.Messages(app.Configuration);
                 if (app.ManagementAddresses() is { Count: > 0 } management)
                 {
-                    Console.WriteLine($"Management listener on {string.Join(", ", management)} (/livez, /readyz, /metrics; no client certificate).");
+                    messages.WriteLine($"Management listener on {string.Join(", ", management)} (/livez, /readyz, /metrics; no client certificate).");
                 }
-                Console.WriteLine($"Exchange gateway listening on {string.Join(", ", GatewayLauncher.Addresses(app))} (mutual TLS). Ctrl+C stops it.");
+                messages.WriteLine($"Exchange gateway listening on {string.Join(", ", GatewayLauncher.Addresses(app))} (mutual TLS). Ctrl+C stops it.");
                 await app.WaitForShutdownAsync(cancellationToken);
             }
             return 0;

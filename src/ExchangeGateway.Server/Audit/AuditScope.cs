@@ -9,7 +9,7 @@ namespace ExchangeGateway.Server.Audit;
 /// <summary>The audit context of one call: its trace, operation and caller. A write that commits
 /// through <c>GatewayStore.ExecuteAsync</c> records it in its own transaction; otherwise the
 /// <see cref="AuditInterceptor"/> records it when the call ends.</summary>
-internal sealed class AuditScope(AuditKey key, Caller caller, string operation, string traceId, string operationId, DateTime startedAt)
+internal sealed class AuditScope(AuditKey key, Caller caller, string operation, TraceIds trace, DateTime startedAt)
 {
     public string Operation => operation;
 
@@ -29,8 +29,7 @@ internal sealed class AuditScope(AuditKey key, Caller caller, string operation, 
 
     public static AuditScope Begin(AuditKey key, Caller caller, ServerCallContext context, DateTime now)
     {
-        var (traceId, operationId) = Trace(context.GetHttpContext());
-        var scope = new AuditScope(key, caller, context.Method, traceId, operationId, now);
+        var scope = new AuditScope(key, caller, context.Method, Trace(context.GetHttpContext()), now);
         context.UserState[UserStateKey] = scope;
         return scope;
     }
@@ -52,8 +51,9 @@ internal sealed class AuditScope(AuditKey key, Caller caller, string operation, 
     /// <summary>The record of this call without its subjects (written beside it).</summary>
     public AuditRecordEntity Entry(string outcome, DateTime endedAt) => new()
     {
-        TraceId = traceId,
-        OperationId = operationId,
+        TraceId = trace.TraceId,
+        OperationId = trace.OperationId,
+        ForeignOperationId = trace.ForeignOperationId,
         Operation = operation,
         ProcessingActivity = ProcessingActivities.Of(operation),
         CallerOin = caller.Oin,
@@ -67,8 +67,9 @@ internal sealed class AuditScope(AuditKey key, Caller caller, string operation, 
     /// subjects (already keyed) are written beside it.</summary>
     public AuditRecordEntity Delivery(DateTime at) => new()
     {
-        TraceId = traceId,
-        OperationId = operationId,
+        TraceId = trace.TraceId,
+        OperationId = trace.OperationId,
+        ForeignOperationId = trace.ForeignOperationId,
         Operation = operation,
         ProcessingActivity = ProcessingActivities.Of(operation),
         CallerOin = caller.Oin,
@@ -78,23 +79,28 @@ internal sealed class AuditScope(AuditKey key, Caller caller, string operation, 
         EndedAt = at,
     };
 
-    /// <summary>The W3C trace this call belongs to: the server's activity where tracing is on, else the
-    /// caller's <c>traceparent</c> header, else a new trace. The operation is a new span in it.</summary>
-    private static (string TraceId, string OperationId) Trace(HttpContext http)
+    /// <summary>The W3C trace this call belongs to: the server's activity where tracing is on (ASP.NET
+    /// Core continues the caller's <c>traceparent</c>), else the caller's header, else a new trace. The
+    /// operation is a new span in it; the caller's span is the foreign operation.</summary>
+    private static TraceIds Trace(HttpContext http)
     {
-        var operationId = ActivitySpanId.CreateRandom().ToHexString();
         if (Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity)
         {
-            return (activity.TraceId.ToHexString(), activity.SpanId.ToHexString());
+            return new TraceIds(activity.TraceId.ToHexString(), activity.SpanId.ToHexString(),
+                activity.HasRemoteParent ? activity.ParentSpanId.ToHexString() : null);
         }
+        var operationId = ActivitySpanId.CreateRandom().ToHexString();
         var header = http.Request.Headers["traceparent"].ToString();
-        if (header.Length == 55 && header[2] == '-' && header[35] == '-'
-            && !header.AsSpan(3, 32).ContainsAnyExcept(LowerHex) && header.AsSpan(3, 32).ContainsAnyExcept('0'))
+        if (header.Length == 55 && header[2] == '-' && header[35] == '-' && header[52] == '-'
+            && IsHexId(header.AsSpan(3, 32)) && IsHexId(header.AsSpan(36, 16)))
         {
-            return (header.Substring(3, 32), operationId);
+            return new TraceIds(header.Substring(3, 32), operationId, header.Substring(36, 16));
         }
-        return (ActivityTraceId.CreateRandom().ToHexString(), operationId);
+        return new TraceIds(ActivityTraceId.CreateRandom().ToHexString(), operationId, null);
     }
+
+    /// <summary>Lower-case hex, not all zeros (W3C Trace Context's rule for trace and parent ids).</summary>
+    private static bool IsHexId(ReadOnlySpan<char> id) => !id.ContainsAnyExcept(LowerHex) && id.ContainsAnyExcept('0');
 
     public static string OutcomeOf(StatusCode code) => code switch
     {
@@ -113,3 +119,6 @@ internal sealed class AuditScope(AuditKey key, Caller caller, string operation, 
         _ => code.ToString().ToUpperInvariant(),
     };
 }
+
+/// <summary>Where an audited call sits in its W3C trace.</summary>
+internal readonly record struct TraceIds(string TraceId, string OperationId, string? ForeignOperationId);

@@ -3,6 +3,7 @@ using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Identity;
+using ExchangeGateway.Server.Observability;
 using ExchangeGateway.Server.Storage;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
@@ -18,7 +19,7 @@ namespace ExchangeGateway.Server.Feed;
 /// may keep acknowledging while a cycle commits; past a bound it waits for the commit (so memory per
 /// stream stays bounded whatever its subscriber sends). Only after the commit are the acknowledgements
 /// confirmed to the subscriber and taken in by the feed engine.</summary>
-internal sealed class AcknowledgementWriter(GatewayStore store, AuditKey auditKey, IOptions<GatewayOptions> options)
+internal sealed class AcknowledgementWriter(GatewayStore store, AuditKey auditKey, GatewayMetrics metrics, IOptions<GatewayOptions> options)
 {
     /// <summary>Sequences a stream may have waiting for the next cycle before it must wait.</summary>
     private const int PendingBound = 20_000;
@@ -86,6 +87,7 @@ internal sealed class AcknowledgementWriter(GatewayStore store, AuditKey auditKe
             {
                 var subscription = result.Taken.Subscription;
                 subscription.Engine.Acknowledged(result.Confirmed, subscription);
+                metrics.NoticesAcknowledged.Add(result.Confirmed.Length, GatewayMetrics.FeedKindTag(subscription.Engine.Feed));
                 var confirmation = new AcknowledgementsConfirmed();
                 confirmation.Sequences.AddRange(result.Confirmed.Select(s => (ulong)s));
                 confirmation.UnknownSequences.AddRange(result.Unknown.Select(s => (ulong)s));

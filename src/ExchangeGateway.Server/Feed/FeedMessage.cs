@@ -35,6 +35,9 @@ internal sealed class FeedMessage
 
     public bool IsNotice => _body is not null;
 
+    /// <summary>A notice written to a stream before (its redelivery_count is above zero).</summary>
+    public bool IsRedelivery => _redeliveryCount > 0;
+
     /// <summary>A notice from its stored body (a serialized <see cref="Notice"/> without sequence and count).</summary>
     public static FeedMessage ForNotice(byte[] body, long sequence, uint redeliveryCount) => new(body, (ulong)sequence, redeliveryCount, null);
 

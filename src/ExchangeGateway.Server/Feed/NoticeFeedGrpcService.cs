@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Identity;
+using ExchangeGateway.Server.Observability;
 using ExchangeGateway.Server.Storage;
 using Google.Protobuf;
 using Grpc.Core;
@@ -21,6 +23,7 @@ internal sealed class NoticeFeedGrpcService(
     AcknowledgementWriter acknowledgements,
     GatewayStore store,
     FeedAccessMonitor access,
+    GatewayMetrics metrics,
     IOptions<GatewayOptions> options,
     IHostApplicationLifetime lifetime)
 {
@@ -188,26 +191,66 @@ internal sealed class NoticeFeedGrpcService(
     }
 
     /// <summary>Writes what the stream has next, one message at a time; a notice counts as written (its
-    /// place in memory freed) when the transport has taken it.</summary>
-    private static async Task WriteAsync(FeedSubscription subscription, IServerStreamWriter<FeedMessage> responseStream, CancellationToken cancellationToken)
+    /// place in memory freed) when the transport has taken it. What is written between two waits is
+    /// one delivery batch: one span, however many notices it holds.</summary>
+    private async Task WriteAsync(FeedSubscription subscription, IServerStreamWriter<FeedMessage> responseStream, CancellationToken cancellationToken)
     {
-        while (true)
+        var kind = GatewayMetrics.FeedKindTag(subscription.Engine.Feed);
+        var batch = new DeliveryBatch(kind);
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (subscription.TakeNext() is not { } message)
+            while (true)
             {
-                if (subscription.Finishing)
+                cancellationToken.ThrowIfCancellationRequested();
+                if (subscription.TakeNext() is not { } message)
                 {
-                    return;
+                    batch.End();
+                    if (subscription.Finishing)
+                    {
+                        return;
+                    }
+                    await subscription.WaitAsync(cancellationToken);
+                    continue;
                 }
-                await subscription.WaitAsync(cancellationToken);
-                continue;
+                batch.Begin();
+                await responseStream.WriteAsync(message, cancellationToken);
+                if (message.IsNotice)
+                {
+                    subscription.Engine.Written(subscription);
+                    batch.Notices++;
+                    (message.IsRedelivery ? metrics.NoticesRedelivered : metrics.NoticesDelivered).Add(1, kind);
+                }
             }
-            await responseStream.WriteAsync(message, cancellationToken);
-            if (message.IsNotice)
+        }
+        finally
+        {
+            batch.End();
+        }
+    }
+
+    /// <summary>The span of one delivery batch (started by its first message, ended when the stream
+    /// has nothing more to write or ends).</summary>
+    private sealed class DeliveryBatch(KeyValuePair<string, object?> kind)
+    {
+        private Activity? _activity;
+
+        public int Notices { get; set; }
+
+        public void Begin()
+        {
+            if (_activity is null && GatewayMetrics.Activities.HasListeners())
             {
-                subscription.Engine.Written(subscription);
+                _activity = GatewayMetrics.Activities.StartActivity("deliver notices");
+                _activity?.SetTag(kind.Key, kind.Value);
             }
+        }
+
+        public void End()
+        {
+            _activity?.SetTag("notices", Notices);
+            _activity?.Dispose();
+            _activity = null;
+            Notices = 0;
         }
     }
 

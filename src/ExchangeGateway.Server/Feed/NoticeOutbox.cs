@@ -8,8 +8,9 @@ using Google.Protobuf.WellKnownTypes;
 namespace ExchangeGateway.Server.Feed;
 
 /// <summary>A notice committed on a feed, as the writer hands it to the feed engine after the commit:
-/// the bytes it was stored with, so live delivery reads nothing from the database.</summary>
-internal readonly record struct CommittedNotice(string Feed, long Sequence, string Subject, byte[] Body);
+/// the bytes it was stored with, so live delivery reads nothing from the database; its type, and for an
+/// escalation raised or resolved its kind, for the metrics.</summary>
+internal readonly record struct CommittedNotice(string Feed, long Sequence, string Subject, byte[] Body, string Type = "", EscalationKind? EscalationKind = null);
 
 /// <summary>Collects the notices a unit of work causes and writes them in its transaction.
 ///
@@ -46,7 +47,13 @@ internal sealed class NoticeOutbox(string source, DateTime now, AuditKey auditKe
         notice.Source = causedBy ?? source;
         notice.Subject = subject;
         var keys = string.Join(' ', AuditSubjects.Of(notice).Select(Protect).Distinct(StringComparer.Ordinal));
-        _pending.Add(new Pending(feed, notice.NoticeId, notice.Type, subject, notice.ToByteArray(), keys, now));
+        var escalation = notice.PayloadCase switch
+        {
+            Notice.PayloadOneofCase.EscalationRaised => notice.EscalationRaised.Escalation.Kind,
+            Notice.PayloadOneofCase.EscalationResolved => notice.EscalationResolved.Escalation.Kind,
+            _ => (EscalationKind?)null,
+        };
+        _pending.Add(new Pending(feed, notice.NoticeId, notice.Type, subject, notice.ToByteArray(), keys, now, escalation));
     }
 
     // The notices of one change concern the same people: each keyed hash is computed once per change.
@@ -83,7 +90,7 @@ internal sealed class NoticeOutbox(string source, DateTime now, AuditKey auditKe
             {
                 sequence++;
                 rows.Add(new NoticeRow(notice.Feed, sequence, notice.NoticeId, notice.Type, notice.Subject, notice.CreatedAt, notice.Body, notice.AuditSubjects, cause));
-                committed.Add(new CommittedNotice(notice.Feed, sequence, notice.Subject, notice.Body));
+                committed.Add(new CommittedNotice(notice.Feed, sequence, notice.Subject, notice.Body, notice.Type, notice.Escalation));
             }
         }
         if (rows.Count > 0)
@@ -93,5 +100,5 @@ internal sealed class NoticeOutbox(string source, DateTime now, AuditKey auditKe
         return committed;
     }
 
-    private sealed record Pending(string Feed, string NoticeId, string Type, string Subject, byte[] Body, string AuditSubjects, DateTime CreatedAt);
+    private sealed record Pending(string Feed, string NoticeId, string Type, string Subject, byte[] Body, string AuditSubjects, DateTime CreatedAt, EscalationKind? Escalation);
 }

@@ -24,6 +24,7 @@ internal sealed partial class FileBackedValue<T> : IReloadable
     private readonly IReadOnlyList<string> _paths;
     private readonly Func<T> _load;
     private readonly ILogger _logger;
+    private readonly Action<bool>? _reloaded;
     private readonly Lock _gate = new();
     private FileStamp[] _stamps;
     private volatile T _current;
@@ -32,8 +33,11 @@ internal sealed partial class FileBackedValue<T> : IReloadable
     /// <param name="paths">The files the value is loaded from.</param>
     /// <param name="load">Reads the files; throws when they are invalid.</param>
     /// <param name="logger">Where reloads and refused files are reported.</param>
-    public FileBackedValue(string name, IReadOnlyList<string> paths, Func<T> load, ILogger logger)
+    /// <param name="reloaded">Told after each look at changed files: true when they took effect,
+    /// false when they were refused (for the metrics).</param>
+    public FileBackedValue(string name, IReadOnlyList<string> paths, Func<T> load, ILogger logger, Action<bool>? reloaded = null)
     {
+        _reloaded = reloaded;
         _name = name;
         _paths = paths;
         _load = load;
@@ -67,11 +71,13 @@ internal sealed partial class FileBackedValue<T> : IReloadable
             catch (Exception exception) when (IsInvalidFile(exception))
             {
                 LogKeptLastGood(_logger, _name, exception.GetType().Name, exception.Message);
+                _reloaded?.Invoke(false);
                 return false;
             }
             _current = loaded;
         }
         LogReloaded(_logger, _name);
+        _reloaded?.Invoke(true);
         return true;
     }
 

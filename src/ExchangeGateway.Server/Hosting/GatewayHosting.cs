@@ -46,9 +46,9 @@ public static partial class GatewayHosting
         // Replaceable on disk: whatever checks a code reads MunicipalityTableFile.Current when it checks.
         services.AddSingleton(sp => new MunicipalityTableFile(Options(sp).MunicipalityTablePath, sp.GetRequiredService<ILogger<MunicipalityTableFile>>()));
         services.AddSingleton(sp => new FileBackedValue<OrganisationRegistry>("organisation registry",
-            [RegistryPath(sp)], () => OrganisationRegistry.Load(RegistryPath(sp)), Logger(sp)));
+            [RegistryPath(sp)], () => OrganisationRegistry.Load(RegistryPath(sp)), Logger(sp), Reloaded(sp, "registry")));
         services.AddSingleton(sp => new FileBackedValue<TrustMaterial>("trust anchors and CRLs",
-            [AnchorsPath(sp), .. Options(sp).Tls.CrlPaths], () => LoadTrust(sp), Logger(sp)));
+            [AnchorsPath(sp), .. Options(sp).Tls.CrlPaths], () => LoadTrust(sp), Logger(sp), Reloaded(sp, "trust")));
         services.AddSingleton<IReloadable>(sp => sp.GetRequiredService<FileBackedValue<OrganisationRegistry>>());
         services.AddSingleton<IReloadable>(sp => sp.GetRequiredService<FileBackedValue<TrustMaterial>>());
         services.AddSingleton(sp =>
@@ -141,7 +141,7 @@ public static partial class GatewayHosting
         builder.Services.AddSingleton(sp => new FileBackedValue<ServerCertificate>("server certificate",
             [CertificatePath(sp), KeyPath(sp)],
             () => ServerCertificate.Load(CertificatePath(sp), KeyPath(sp), sp.GetRequiredService<TimeProvider>().GetUtcNow()),
-            Logger(sp)));
+            Logger(sp), Reloaded(sp, "server_certificate")));
         builder.Services.AddSingleton<IReloadable>(sp => sp.GetRequiredService<FileBackedValue<ServerCertificate>>());
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -211,6 +211,12 @@ public static partial class GatewayHosting
 
     private static ILogger Logger(IServiceProvider services) =>
         services.GetRequiredService<ILoggerFactory>().CreateLogger("ExchangeGateway.Server.Hosting.FileReloader");
+
+    private static Action<bool> Reloaded(IServiceProvider services, string file)
+    {
+        var reloads = services.GetRequiredService<GatewayMetrics>().Reloads;
+        return took => reloads.Add(1, new KeyValuePair<string, object?>("file", file), new KeyValuePair<string, object?>("outcome", took ? "reloaded" : "rejected"));
+    }
 
     // The thumbprint identifies the certificate without naming anyone; the reason is the validator's, free of personal data.
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused client certificate {Thumbprint} in the TLS handshake: {Reason}.")]

@@ -87,6 +87,10 @@ public sealed class ManagementOptions
     /// <summary>When set, <c>/metrics</c> answers only requests carrying <c>Authorization: Bearer</c>
     /// with this token (per-feed lag says which municipalities are behind). Probes need none.</summary>
     public string? MetricsBearerToken { get; set; }
+
+    /// <summary>How often the per-feed backlog gauges (unacknowledged notices, oldest age) are read from
+    /// the database; a scrape reports the last reading (its age computed at the scrape).</summary>
+    public TimeSpan FeedGaugeInterval { get; set; } = TimeSpan.FromSeconds(15);
 }
 
 /// <summary>Mutual TLS material, as PEM (and DER for CRLs) files. Each is reloaded when it changes.</summary>

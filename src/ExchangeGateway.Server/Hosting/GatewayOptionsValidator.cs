@@ -103,6 +103,8 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
             }
         }
 
+        Positive("Management:FeedGaugeInterval", options.Management.FeedGaugeInterval);
+
         Readable(nameof(options.MunicipalityTablePath), options.MunicipalityTablePath);
         Readable(nameof(options.OrganisationRegistryPath), options.OrganisationRegistryPath);
         Readable("Tls:CertificatePath", options.Tls.CertificatePath);

@@ -1,4 +1,5 @@
 using ExchangeGateway.Server.Identity;
+using ExchangeGateway.Server.Observability;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Logging;
@@ -11,6 +12,7 @@ namespace ExchangeGateway.Server.Limits;
 internal sealed partial class LimitsInterceptor(
     OrganisationRateLimiter rateLimiter,
     FeedStreamSlots streams,
+    GatewayMetrics metrics,
     ILogger<LimitsInterceptor> logger) : Interceptor
 {
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
@@ -41,6 +43,7 @@ internal sealed partial class LimitsInterceptor(
         {
             var max = streams.MaxFor(organisation);
             LogTooManyStreams(logger, organisation.Id, max);
+            metrics.LimitRefusals.Add(1, new KeyValuePair<string, object?>("limit", "streams"));
             throw LimitErrors.TooManyStreams(organisation.Id, max);
         }
         await continuation(requestStream, responseStream, context);
@@ -55,6 +58,7 @@ internal sealed partial class LimitsInterceptor(
         var organisation = CallerInterceptor.CallerOf(context).Organisation.Id;
         if (!rateLimiter.TryAcquire(organisation, out var retryAfter))
         {
+            metrics.LimitRefusals.Add(1, new KeyValuePair<string, object?>("limit", "rate"));
             throw LimitErrors.RateLimited(organisation, rateLimiter.PerSecond, rateLimiter.Burst, retryAfter);
         }
     }

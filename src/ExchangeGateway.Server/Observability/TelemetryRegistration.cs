@@ -15,6 +15,8 @@ internal static class TelemetryRegistration
     public static void AddGatewayTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton<FeedGauges>();
+        services.AddHostedService(sp => sp.GetRequiredService<FeedGauges>());
         services.AddHealthChecks()
             .AddCheck<StorageReadiness>("storage")
             .AddCheck<TrustReadiness>("trust")

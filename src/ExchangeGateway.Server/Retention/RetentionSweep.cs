@@ -3,6 +3,7 @@ using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
+using ExchangeGateway.Server.Observability;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -19,6 +20,7 @@ internal sealed partial class RetentionSweep : IDisposable
     private readonly TimeProvider _time;
     private readonly RetentionOptions _options;
     private readonly ILogger _logger;
+    private readonly GatewayMetrics? _metrics;
     private readonly Caller _gateway;
     private readonly ArrivalErasure _arrivals;
     private readonly UnannouncedReportErasure _reports;
@@ -29,7 +31,8 @@ internal sealed partial class RetentionSweep : IDisposable
     // between an erase and its checkpoint.
     private bool _checkpointPending = true;
 
-    public RetentionSweep(GatewayStore store, FeedHub feeds, GatewayDbContextFactory contexts, TimeProvider time, IOptions<GatewayOptions> options, ILogger<RetentionSweep> logger)
+    public RetentionSweep(GatewayStore store, FeedHub feeds, GatewayDbContextFactory contexts, TimeProvider time, IOptions<GatewayOptions> options, ILogger<RetentionSweep> logger,
+        GatewayMetrics? metrics = null)
     {
         _options = options.Value.Retention;
         if (_options.PersonalDataRetention <= TimeSpan.Zero || _options.SweepInterval <= TimeSpan.Zero || _options.BatchSize < 1)
@@ -41,6 +44,7 @@ internal sealed partial class RetentionSweep : IDisposable
         _contexts = contexts;
         _time = time;
         _logger = logger;
+        _metrics = metrics;
         _gateway = Caller.Gateway(options.Value.GatewayOin);
         _arrivals = new ArrivalErasure(store, feeds, _gateway);
         _reports = new UnannouncedReportErasure(store, feeds, _gateway);
@@ -68,6 +72,9 @@ internal sealed partial class RetentionSweep : IDisposable
             var arrivals = await EraseAllAsync(batch => _arrivals.EraseBatchAsync(cutoff, batch, retention, cancellationToken));
             var reports = await EraseAllAsync(batch => _reports.EraseBatchAsync(cutoff, batch, cancellationToken));
             var erasedAnything = arrivals.Erased + reports.Erased + forgotten > 0;
+            Count("arrival", arrivals.Erased);
+            Count("unannounced_report", reports.Erased);
+            Count("stored_answer", forgotten);
             if (erasedAnything)
             {
                 LogErased(_logger, arrivals.Erased, reports.Erased, forgotten);
@@ -89,6 +96,14 @@ internal sealed partial class RetentionSweep : IDisposable
         finally
         {
             _gate.Release();
+        }
+    }
+
+    private void Count(string what, int erased)
+    {
+        if (erased > 0)
+        {
+            _metrics?.RetentionErased.Add(erased, new KeyValuePair<string, object?>("what", what));
         }
     }
 

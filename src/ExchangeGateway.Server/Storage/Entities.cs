@@ -218,6 +218,11 @@ internal sealed class AuditRecordEntity
     /// <summary>W3C span id (16 hex) of this operation.</summary>
     public required string OperationId { get; set; }
 
+    /// <summary>The caller's span (16 hex) from its <c>traceparent</c>: the operation in the caller's
+    /// own processing log that made this call ("foreign operation" in the Logboek Dataverwerkingen
+    /// standard); null when the caller sent none.</summary>
+    public string? ForeignOperationId { get; set; }
+
     /// <summary>The gRPC method, e.g. "/exchange.v1.ArrivalService/AnnounceArrival".</summary>
     public required string Operation { get; set; }
 

@@ -199,6 +199,7 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
             record.HasKey(r => r.Id);
             record.Property(r => r.TraceId).HasMaxLength(32).IsUnicode(false);
             record.Property(r => r.OperationId).HasMaxLength(16).IsUnicode(false);
+            record.Property(r => r.ForeignOperationId).HasMaxLength(16).IsUnicode(false);
             record.Property(r => r.Operation).HasMaxLength(128).IsUnicode(false);
             record.Property(r => r.ProcessingActivity).HasMaxLength(100);
             record.Property(r => r.CallerOin).HasMaxLength(20).IsUnicode(false);

@@ -203,10 +203,10 @@ internal sealed class SqliteStatements : StorageStatements
         IReadOnlyCollection<DeliveredCause> deliveries, CancellationToken cancellationToken)
     {
         var command = Prepared(connection, transaction,
-            "INSERT INTO \"AuditRecords\" (\"TraceId\", \"OperationId\", \"Operation\", \"ProcessingActivity\", \"CallerOin\", \"OrganisationId\", \"Outcome\", \"StartedAt\", \"EndedAt\") " +
-            "VALUES ($trace, $operation_id, $operation, $activity, $oin, $organisation, $outcome, $started, $ended) RETURNING \"Id\"",
-            "$trace", "$operation_id", "$operation", "$activity", "$oin", "$organisation", "$outcome", "$started", "$ended");
-        Set(command, record.TraceId, record.OperationId, record.Operation, record.ProcessingActivity, record.CallerOin, record.OrganisationId,
+            "INSERT INTO \"AuditRecords\" (\"TraceId\", \"OperationId\", \"ForeignOperationId\", \"Operation\", \"ProcessingActivity\", \"CallerOin\", \"OrganisationId\", \"Outcome\", \"StartedAt\", \"EndedAt\") " +
+            "VALUES ($trace, $operation_id, $foreign, $operation, $activity, $oin, $organisation, $outcome, $started, $ended) RETURNING \"Id\"",
+            "$trace", "$operation_id", "$foreign", "$operation", "$activity", "$oin", "$organisation", "$outcome", "$started", "$ended");
+        Set(command, record.TraceId, record.OperationId, record.ForeignOperationId, record.Operation, record.ProcessingActivity, record.CallerOin, record.OrganisationId,
             record.Outcome, record.StartedAt, record.EndedAt);
         var id = (long)(await command.ExecuteScalarAsync(cancellationToken))!;
         var subject = Prepared(connection, transaction, "INSERT INTO \"AuditSubjects\" (\"RecordId\", \"Subject\") VALUES ($record, $subject)", "$record", "$subject");
@@ -363,13 +363,14 @@ internal sealed class PostgresStatements : StorageStatements
         IReadOnlyCollection<DeliveredCause> deliveries, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction,
-            "WITH record AS (INSERT INTO \"AuditRecords\" (\"TraceId\", \"OperationId\", \"Operation\", \"ProcessingActivity\", \"CallerOin\", \"OrganisationId\", \"Outcome\", \"StartedAt\", \"EndedAt\") " +
-            "VALUES (@trace, @operation_id, @operation, @activity, @oin, @organisation, @outcome, @started, @ended) RETURNING \"Id\"), " +
+            "WITH record AS (INSERT INTO \"AuditRecords\" (\"TraceId\", \"OperationId\", \"ForeignOperationId\", \"Operation\", \"ProcessingActivity\", \"CallerOin\", \"OrganisationId\", \"Outcome\", \"StartedAt\", \"EndedAt\") " +
+            "VALUES (@trace, @operation_id, @foreign, @operation, @activity, @oin, @organisation, @outcome, @started, @ended) RETURNING \"Id\"), " +
             "subjects AS (INSERT INTO \"AuditSubjects\" (\"RecordId\", \"Subject\") SELECT record.\"Id\", subject FROM record, unnest(@subjects) AS subject), " +
             "deliveries AS (INSERT INTO \"AuditDeliveries\" (\"RecordId\", \"CauseRecordId\", \"Subjects\") SELECT record.\"Id\", d.cause, d.keys FROM record, unnest(@causes, @keys) AS d(cause, keys)) " +
             "SELECT \"Id\" FROM record");
         Add(command, "trace", record.TraceId);
         Add(command, "operation_id", record.OperationId);
+        Add(command, "foreign", record.ForeignOperationId);
         Add(command, "operation", record.Operation);
         Add(command, "activity", record.ProcessingActivity);
         Add(command, "oin", record.CallerOin);
@@ -554,12 +555,13 @@ internal sealed class SqlServerStatements : StorageStatements
     {
         await using var command = Command(connection, transaction,
             "DECLARE @id bigint; " +
-            "INSERT INTO [AuditRecords] ([TraceId], [OperationId], [Operation], [ProcessingActivity], [CallerOin], [OrganisationId], [Outcome], [StartedAt], [EndedAt]) " +
-            "VALUES (@trace, @operation_id, @operation, @activity, @oin, @organisation, @outcome, @started, @ended); SET @id = SCOPE_IDENTITY(); " +
+            "INSERT INTO [AuditRecords] ([TraceId], [OperationId], [ForeignOperationId], [Operation], [ProcessingActivity], [CallerOin], [OrganisationId], [Outcome], [StartedAt], [EndedAt]) " +
+            "VALUES (@trace, @operation_id, @foreign, @operation, @activity, @oin, @organisation, @outcome, @started, @ended); SET @id = SCOPE_IDENTITY(); " +
             "INSERT INTO [AuditSubjects] ([RecordId], [Subject]) SELECT @id, [value] FROM OPENJSON(@subjects); " +
             "INSERT INTO [AuditDeliveries] ([RecordId], [CauseRecordId], [Subjects]) SELECT @id, [cause], [keys] FROM OPENJSON(@deliveries) WITH ([cause] bigint, [keys] varchar(max)); SELECT @id;");
         Add(command, "@trace", record.TraceId);
         Add(command, "@operation_id", record.OperationId);
+        Add(command, "@foreign", record.ForeignOperationId);
         Add(command, "@operation", record.Operation);
         Add(command, "@activity", record.ProcessingActivity);
         Add(command, "@oin", record.CallerOin);

@@ -102,15 +102,27 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
         }
         foreach (var notice in committed)
         {
-            _metrics.NoticesCommitted.Add(1, new KeyValuePair<string, object?>("feed.kind", GatewayMetrics.FeedKind(notice.Feed)));
+            _metrics.NoticesCommitted.Add(1, GatewayMetrics.FeedKindTag(notice.Feed), new KeyValuePair<string, object?>("notice.type", notice.Type));
+            // Chain coordination is told of every escalation and every resolution, once.
+            if (notice.EscalationKind is { } kind && notice.Feed == FeedNames.Chain)
+            {
+                var counter = notice.Type == NoticeTypes.Escalation ? _metrics.EscalationsRaised : _metrics.EscalationsResolved;
+                counter.Add(1, new KeyValuePair<string, object?>("kind", GatewayMetrics.EscalationKindName(kind)));
+            }
         }
     }
 
     private static Grpc.Core.RpcException ShuttingDown() =>
         GatewayErrors.Unavailable("The gateway is shutting down; nothing was stored. Retry with the same request_id.");
 
+    private static IEnumerable<ActivityLink> Links(List<WriteItem> batch) =>
+        [.. batch.Where(i => i.Trace != default).Select(i => new ActivityLink(i.Trace))];
+
     private async Task RunAsync()
     {
+        // Started from whatever call first needed the store: its span must not become the parent of
+        // every batch for the life of the process.
+        Activity.Current = null;
         var reader = _queue.Reader;
         var batch = new List<WriteItem>(_maxBatch);
         while (await reader.WaitToReadAsync(CancellationToken.None))
@@ -132,7 +144,11 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
             if (batch.Count > 0)
             {
                 var started = Stopwatch.GetTimestamp();
-                using (var activity = GatewayMetrics.Activities.StartActivity("commit batch"))
+                // A batch serves many calls: its span is a root of its own, linked to the span of
+                // each call it commits (the OpenTelemetry way for batching), not a child of one.
+                using (var activity = GatewayMetrics.Activities.HasListeners()
+                    ? GatewayMetrics.Activities.StartActivity("commit batch", ActivityKind.Internal, default(ActivityContext), links: Links(batch))
+                    : null)
                 {
                     activity?.SetTag("exgw.batch.size", batch.Count);
                     await CommitBatchAsync(batch);
@@ -373,5 +389,8 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
         public CancellationToken CancellationToken { get; } = cancellationToken;
         public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Attempts { get; set; }
+
+        /// <summary>The span of the call that queued this unit, for the batch span's links.</summary>
+        public ActivityContext Trace { get; } = Activity.Current?.Context ?? default;
     }
 }

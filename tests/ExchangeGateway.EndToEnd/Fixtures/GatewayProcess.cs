@@ -23,15 +23,20 @@ public sealed partial class GatewayProcess : IAsyncDisposable
     private const string ReadyMarker = "Exchange gateway listening on";
     private const string ManagementMarker = "Management listener on";
 
+    /// <summary>What the lines the process wrote on standard error start with in <see cref="RecentOutput"/>.</summary>
+    public const string StandardErrorPrefix = "stderr: ";
+
     private readonly Queue<string> _lines = new();
     private readonly Lock _linesGate = new();
     private Process? _process;
     private TaskCompletionSource<string>? _ready;
 
     private readonly string[] _storageArguments;
+    private readonly IReadOnlyDictionary<string, string> _environment;
 
-    private GatewayProcess(string certificatesDirectory, string databasePath, string? postgres, IReadOnlyList<string>? arguments)
+    private GatewayProcess(string certificatesDirectory, string databasePath, string? postgres, IReadOnlyList<string>? arguments, IReadOnlyDictionary<string, string>? environment)
     {
+        _environment = environment ?? new Dictionary<string, string>();
         CertificatesDirectory = certificatesDirectory;
         DatabasePath = databasePath;
         _storageArguments = postgres is null
@@ -63,11 +68,13 @@ public sealed partial class GatewayProcess : IAsyncDisposable
     /// <summary>Starts a gateway with the shared test PKI and a fresh SQLite database in its own
     /// directory, or on the PostgreSQL database <paramref name="postgres"/> (a connection string),
     /// which several gateway processes may share. <paramref name="arguments"/> are added to the
-    /// command line (e.g. "--Gateway:FileReloadInterval=00:00:00.2").</summary>
-    public static async Task<GatewayProcess> StartAsync(string? certificatesDirectory = null, string? postgres = null, IReadOnlyList<string>? arguments = null)
+    /// command line (e.g. "--Gateway:FileReloadInterval=00:00:00.2"), <paramref name="environment"/>
+    /// to its environment (e.g. the <c>OTEL_*</c> variables).</summary>
+    public static async Task<GatewayProcess> StartAsync(string? certificatesDirectory = null, string? postgres = null, IReadOnlyList<string>? arguments = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var work = Directory.CreateTempSubdirectory("exgw-e2e-").FullName;
-        var gateway = new GatewayProcess(certificatesDirectory ?? TestPki.Directory, Path.Combine(work, "gateway.db"), postgres, arguments);
+        var gateway = new GatewayProcess(certificatesDirectory ?? TestPki.Directory, Path.Combine(work, "gateway.db"), postgres, arguments, environment);
         try
         {
             await gateway.LaunchAsync(FreePort());
@@ -226,6 +233,10 @@ public sealed partial class GatewayProcess : IAsyncDisposable
         }
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in _environment)
+        {
+            start.Environment[name] = value;
+        }
 
         var process = new Process { StartInfo = start };
         var openStreams = 2;
@@ -240,7 +251,7 @@ public sealed partial class GatewayProcess : IAsyncDisposable
             }
         }
         process.OutputDataReceived += (_, e) => OnLine(e.Data, ready, OnClosed);
-        process.ErrorDataReceived += (_, e) => OnLine(e.Data is null ? null : "stderr: " + e.Data, ready, OnClosed);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data is null ? null : StandardErrorPrefix + e.Data, ready, OnClosed);
         Append($"---- dotnet {string.Join(' ', start.ArgumentList)} ----");
         if (!process.Start())
         {
@@ -275,6 +286,8 @@ public sealed partial class GatewayProcess : IAsyncDisposable
             return;
         }
         Append(line);
+        // With JSON logs exgw's own messages come on standard error.
+        line = line.StartsWith(StandardErrorPrefix, StringComparison.Ordinal) ? line[StandardErrorPrefix.Length..] : line;
         if (line.StartsWith(ManagementMarker, StringComparison.Ordinal) && ManagementAddressPattern().Match(line) is { Success: true } management)
         {
             ManagementAddress = new Uri(management.Value);

@@ -23,7 +23,7 @@ public sealed class AuditLogTests(GatewayHostFixture fixture) : IClassFixture<Ga
     }
 
     [Fact]
-    public async Task AnnounceArrival_Ok_RecordsOperationCallerTraceAndProtectedSubjects()
+    public async Task AnnounceArrival_Ok_RecordsOperationCallerTraceForeignOperationAndProtectedSubjects()
     {
         const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
         var details = TestArrivals.Family("0363");
@@ -39,6 +39,8 @@ public sealed class AuditLogTests(GatewayHostFixture fixture) : IClassFixture<Ga
         Assert.Equal("OK", record.Outcome);
         Assert.Equal(traceId, record.TraceId);
         Assert.Equal(16, record.OperationId.Length);
+        Assert.NotEqual("00f067aa0ba902b7", record.OperationId);
+        Assert.Equal("00f067aa0ba902b7", record.ForeignOperationId); // the caller's span, its own log's operation
         Assert.True(record.EndedAt >= record.StartedAt);
         Assert.Equal(3, record.Subjects.Count); // two travellers and the referent
         Assert.Contains(Key.Protect(SubjectKind.VNumber, details.Referent.VNumber), record.Subjects.Select(s => s.Subject));

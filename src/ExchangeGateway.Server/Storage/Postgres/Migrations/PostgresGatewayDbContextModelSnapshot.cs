@@ -193,6 +193,11 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                     b.Property<DateTime>("EndedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("ForeignOperationId")
+                        .HasMaxLength(16)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(16)");
+
                     b.Property<string>("Operation")
                         .IsRequired()
                         .HasMaxLength(128)

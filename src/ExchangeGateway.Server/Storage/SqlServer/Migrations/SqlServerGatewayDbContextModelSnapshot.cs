@@ -193,6 +193,11 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                     b.Property<DateTime>("EndedAt")
                         .HasColumnType("datetime2");
 
+                    b.Property<string>("ForeignOperationId")
+                        .HasMaxLength(16)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(16)");
+
                     b.Property<string>("Operation")
                         .IsRequired()
                         .HasMaxLength(128)

@@ -184,6 +184,11 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.Property<DateTime>("EndedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ForeignOperationId")
+                        .HasMaxLength(16)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Operation")
                         .IsRequired()
                         .HasMaxLength(128)
