@@ -18,6 +18,7 @@ public sealed partial class TelemetryExportTests(ITestOutputHelper output) : IAs
 {
     private const string TraceId = "0af7651916cd43dd8448eb211c80319c";
     private const string CallerSpan = "b7ad6b7169203331";
+    private const string MetricsToken = "scrape-token-7f3c";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
 
@@ -28,7 +29,7 @@ public sealed partial class TelemetryExportTests(ITestOutputHelper output) : IAs
     {
         _collector = await OtlpReceiver.StartAsync();
         _gateway = await GatewayProcess.StartAsync(
-            arguments: ["--Gateway:Management:FeedGaugeInterval=00:00:00.200"],
+            arguments: ["--Gateway:Management:FeedGaugeInterval=00:00:00.200", "--Gateway:Management:MetricsBearerToken=" + MetricsToken],
             environment: new Dictionary<string, string>
             {
                 ["OTEL_EXPORTER_OTLP_ENDPOINT"] = _collector.Endpoint.ToString().TrimEnd('/'),
@@ -84,6 +85,7 @@ public sealed partial class TelemetryExportTests(ITestOutputHelper output) : IAs
             + $"{delivery.Name} {delivery.Duration.TotalMilliseconds:F2} ms, notices {delivery.Attributes.GetValueOrDefault("notices")}");
         await WaitUntilAsync(() => _collector.MetricExports.Any(e => Contains(e, "exgw.notices.acknowledged")), "an OTLP metrics export with the acknowledgement counter");
 
+        Assert.Contains(_collector.TraceExports, e => Contains(e, "AnnounceArrival")); // exports are plain protobuf: a byte search sees every string
         string[] personal = [.. details.Travellers.Select(t => t.VNumber), details.Referent.VNumber, details.CaseReference,
             "Zerihunotel", "Tewoldeotel", "Geheimstraatotel", details.Travellers[0].BirthDate.ToString()];
         foreach (var value in personal)
@@ -95,6 +97,34 @@ public sealed partial class TelemetryExportTests(ITestOutputHelper output) : IAs
         }
     }
 
+    [Fact]
+    public async Task Metrics_BearerTokenSet_RefusedWithoutItOrWithAnotherAndProbesStayOpen()
+    {
+        var metrics = new Uri(_gateway.ManagementAddress, "/metrics");
+        using var wrong = new HttpRequestMessage(HttpMethod.Get, metrics) { Headers = { { "Authorization", "Bearer not-the-token" } } };
+
+        var without = await Http.GetAsync(metrics);
+        var withWrong = await Http.SendAsync(wrong);
+        var ready = await Http.GetAsync(new Uri(_gateway.ManagementAddress, "/readyz"));
+
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, without.StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, withWrong.StatusCode);
+        Assert.DoesNotContain("exgw_", await withWrong.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.OK, ready.StatusCode);
+        Assert.Contains("exgw_write_queue_depth", await ScrapeAsync(), StringComparison.Ordinal);
+    }
+
+    private async Task<string> ScrapeAsync()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_gateway.ManagementAddress, "/metrics"))
+        {
+            Headers = { { "Authorization", "Bearer " + MetricsToken } },
+        };
+        using var response = await Http.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsStringAsync();
+    }
+
     private static bool IsAnnounceCall(ExportedSpan span) =>
         span.TraceId == TraceId && span.Attributes.GetValueOrDefault("http.route", span.Name).Contains("AnnounceArrival", StringComparison.Ordinal);
 
@@ -103,7 +133,7 @@ public sealed partial class TelemetryExportTests(ITestOutputHelper output) : IAs
     private async Task<string> ScrapeUntilAsync(Func<string, bool> condition)
     {
         var last = "";
-        await WaitUntilAsync(async () => condition(last = await Http.GetStringAsync(new Uri(_gateway.ManagementAddress, "/metrics"))),
+        await WaitUntilAsync(async () => condition(last = await ScrapeAsync()),
             () => "a /metrics scrape as expected; the last:\n" + last);
         return last;
     }
