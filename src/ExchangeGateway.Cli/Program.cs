@@ -1,4 +1,5 @@
 using System.CommandLine;
+using ExchangeGateway.Cli;
 using ExchangeGateway.Cli.Announce;
 using ExchangeGateway.Cli.Audit;
 using ExchangeGateway.Cli.Backup;
@@ -21,4 +22,4 @@ var root = new RootCommand("exgw: the exchange gateway for arrivals in the Dutch
     AuditCommand.Create(),
     BackupCommand.Create(),
 };
-return await root.Parse(args).InvokeAsync();
+return await UsageErrors.InvokeAsync(root.Parse(args));

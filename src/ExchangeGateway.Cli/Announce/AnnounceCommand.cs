@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using ExchangeGateway.Client;
 using ExchangeGateway.Client.Arrivals;
-using ExchangeGateway.Client.Connection;
 using ExchangeGateway.Contracts.V1;
 using Google.Protobuf;
 
@@ -27,21 +26,16 @@ internal static class AnnounceCommand
         };
         command.SetAction(async (result, cancellationToken) =>
         {
-            using var client = new GatewayClient(GatewayConnectionOptions.FromPem(new Uri(result.GetValue(address)!),
+            // Everything the file asks for is checked before the outbox is created or touched.
+            var requests = ReadFile(result.GetValue(file)!);
+            using var client = new GatewayClient(ClientCertificates.Load(result.GetValue(address)!,
                 result.GetValue(certificate)!, result.GetValue(key)!, result.GetValue(anchors)!));
             await using var announcer = await DurableAnnouncer.OpenAsync(client, result.GetValue(outbox)!, cancellationToken);
-            var count = 0;
-            foreach (var line in await File.ReadAllLinesAsync(result.GetValue(file)!, cancellationToken))
+            foreach (var request in requests)
             {
-                if (string.IsNullOrWhiteSpace(line))
-                {
-                    continue;
-                }
-                var request = AnnounceArrivalRequest.Parser.ParseJson(line);
                 await announcer.EnqueueAsync(request.Arrival, request.RequestId.Length > 0 ? request.RequestId : DerivedRequestId(request.Arrival), cancellationToken);
-                count++;
             }
-            Console.WriteLine($"{count} announcement(s) in the outbox; sending.");
+            Console.WriteLine($"{requests.Count} announcement(s) in the outbox; sending.");
             while (await announcer.CountAsync("pending", cancellationToken) > 0)
             {
                 var confirmed = await announcer.DrainAsync(cancellationToken);
@@ -51,11 +45,44 @@ internal static class AnnounceCommand
                     await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
                 }
             }
-            var refused = await announcer.CountAsync("refused", cancellationToken);
-            Console.WriteLine($"done: {await announcer.CountAsync("confirmed", cancellationToken)} confirmed, {refused} refused.");
-            return refused == 0 ? 0 : 1;
+            var refused = await announcer.RefusedAsync(cancellationToken);
+            foreach (var (requestId, reason) in refused)
+            {
+                Console.WriteLine($"refused {requestId}: {reason}");
+            }
+            Console.WriteLine($"done: {await announcer.CountAsync("confirmed", cancellationToken)} confirmed, {refused.Count} refused.");
+            return refused.Count == 0 ? 0 : 1;
         });
         return command;
+    }
+
+    /// <summary>The requests of the file, each line parsed; a missing file or a line that is not an
+    /// AnnounceArrivalRequest is the user's to fix, named with its line number.</summary>
+    private static List<AnnounceArrivalRequest> ReadFile(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new UsageException($"no file at {Path.GetFullPath(path)} (--file); nothing was queued.");
+        }
+        var requests = new List<AnnounceArrivalRequest>();
+        var number = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            number++;
+            if (string.IsNullOrWhiteSpace(line))
+            {
+                continue;
+            }
+            try
+            {
+                requests.Add(AnnounceArrivalRequest.Parser.ParseJson(line));
+            }
+            catch (Exception exception) when (exception is InvalidProtocolBufferException or InvalidJsonException)
+            {
+                throw new UsageException($"{path} line {number} is not an AnnounceArrivalRequest in protobuf JSON ({exception.Message.TrimEnd('.')}); nothing was queued.");
+            }
+        }
+        return requests;
     }
 
     /// <summary>The same arrival in the file always gets the same request_id, so re-reading the file

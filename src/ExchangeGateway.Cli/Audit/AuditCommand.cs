@@ -3,6 +3,7 @@ using System.Globalization;
 using ExchangeGateway.Cli.Serve;
 using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Storage;
+using ExchangeGateway.Server.Validation;
 
 namespace ExchangeGateway.Cli.Audit;
 
@@ -33,6 +34,18 @@ internal static class AuditCommand
                 Provider = result.GetValue(provider),
                 ConnectionString = result.GetValue(connection) ?? $"Data Source={result.GetValue(database)};Mode=ReadOnly",
             };
+            if (result.GetValue(connection) is null && storage.Provider == StorageProvider.Sqlite && !File.Exists(result.GetValue(database)))
+            {
+                throw new UsageException($"no database at {Path.GetFullPath(result.GetValue(database)!)} (--db): give the file exgw serve uses, or --connection.");
+            }
+            if (!File.Exists(result.GetValue(key)))
+            {
+                throw new UsageException($"no audit key at {Path.GetFullPath(result.GetValue(key)!)} (--key): give the file of Gateway:Audit:KeyPath.");
+            }
+            if (result.GetValue(subject) is { } person && !Identifiers.IsValidBsn(person) && !Identifiers.IsValidVNumber(person))
+            {
+                throw new UsageException($"--subject '{person}' is neither a BSN (9 digits passing the 11-test) nor a V-number (10 digits).");
+            }
             var query = new AuditQuery(result.GetValue(subject), result.GetValue(caller),
                 ToUtc(result.GetValue(from)), ToUtc(result.GetValue(to)), result.GetValue(limit));
             await using var db = new GatewayDbContextFactory(storage).CreateDbContext();

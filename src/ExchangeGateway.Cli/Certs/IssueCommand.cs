@@ -15,6 +15,8 @@ internal static class IssueCommand
         var oin = new Option<string>("--oin") { Description = "The organisation's 20-digit OIN (test OINs start with 00000099).", Required = true };
         var name = new Option<string?>("--name") { Description = "Organisation name (default: the id)." };
         var role = new Option<OrganisationRole>("--role") { Description = "Coa, Ind, ChainCoordination or Municipality.", DefaultValueFactory = _ => OrganisationRole.Municipality };
+        // The gateway's own role is the gateway's: no organisation is issued a certificate with it.
+        role.AcceptOnlyFromAmong(nameof(OrganisationRole.Coa), nameof(OrganisationRole.Ind), nameof(OrganisationRole.ChainCoordination), nameof(OrganisationRole.Municipality));
         var codes = new Option<string[]>("--municipality") { Description = "Municipality code the organisation serves (repeatable; municipal organisations).", AllowMultipleArgumentsPerToken = true };
         var register = new Option<bool>("--register") { Description = "Also add the entry to the directory's organisations.json (a running gateway picks it up)." };
         var command = new Command("issue", "Issue a client certificate for a new organisation from the development CA and print its registry entry.")

@@ -52,7 +52,14 @@ internal static class GatewayLauncher
             var certificates = Path.GetFullPath(settings.CertificatesDirectory ?? DefaultDevCertificates);
             if (!DevCertificateAuthority.Exists(certificates))
             {
-                DevCertificateAuthority.Generate(certificates);
+                try
+                {
+                    DevCertificateAuthority.Generate(certificates);
+                }
+                catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                {
+                    return (null, $"Refusing to start: cannot create the development certificates in {certificates} (--certs): {exception.Message}");
+                }
                 output.WriteLine($"Generated development certificates in {certificates}");
             }
             overrides["Gateway:Tls:CertificatePath"] = configured["Tls:CertificatePath"] ?? DevCertificateAuthority.CertificatePath(certificates, DevCertificateAuthority.ServerName);

@@ -1,7 +1,5 @@
 using System.CommandLine;
-using System.Security.Cryptography;
 using ExchangeGateway.Client;
-using ExchangeGateway.Client.Connection;
 using ExchangeGateway.Client.Resilience;
 using Grpc.Core;
 
@@ -24,17 +22,7 @@ internal static class StatusCommand
         };
         command.SetAction(async (result, cancellationToken) =>
         {
-            GatewayConnectionOptions connection;
-            try
-            {
-                connection = GatewayConnectionOptions.FromPem(new Uri(result.GetValue(address)!),
-                    result.GetValue(certificate)!, result.GetValue(key)!, result.GetValue(anchors)!);
-            }
-            catch (Exception exception) when (exception is IOException or CryptographicException or InvalidDataException)
-            {
-                await Console.Error.WriteLineAsync($"exgw status: cannot load the certificates ({exception.Message.TrimEnd('.')}). For development run 'exgw certs init' first.");
-                return 2;
-            }
+            var connection = ClientCertificates.Load(result.GetValue(address)!, result.GetValue(certificate)!, result.GetValue(key)!, result.GetValue(anchors)!);
             // A status read should answer quickly or say why; the SDK's default (retry for two minutes)
             // is for writes that must get through.
             using var client = new GatewayClient(connection, new GatewayResilienceOptions { MaxRetryAttempts = 2, OverallTimeout = TimeSpan.FromSeconds(30) });
@@ -44,9 +32,14 @@ internal static class StatusCommand
                 StatusTable.Write(overview, Console.Out);
                 return 0;
             }
+            catch (RpcException exception) when (exception.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
+            {
+                await Console.Error.WriteLineAsync($"exgw status: cannot reach the gateway at {connection.Address} ({exception.StatusCode}: {exception.Status.Detail.TrimEnd('.')}). Is it running, and is --address right?");
+                return 1;
+            }
             catch (RpcException exception)
             {
-                await Console.Error.WriteLineAsync($"exgw status: {exception.StatusCode}: {exception.Status.Detail}");
+                await Console.Error.WriteLineAsync($"exgw status: the gateway at {connection.Address} refused: {exception.StatusCode}: {exception.Status.Detail}");
                 return 1;
             }
         });

@@ -121,6 +121,21 @@ public sealed class DurableAnnouncer : IAsyncDisposable
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>The announcements the gateway refused, in the order they were queued, each with the
+    /// gateway's reason (status and detail): for a person to correct and announce again.</summary>
+    public async Task<IReadOnlyList<(string RequestId, string Reason)>> RefusedAsync(CancellationToken cancellationToken = default)
+    {
+        var refused = new List<(string, string)>();
+        await using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT RequestId, COALESCE(Error, '') FROM Outbox WHERE State = 'refused' ORDER BY Position";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            refused.Add((reader.GetString(0), reader.GetString(1)));
+        }
+        return refused;
+    }
+
     /// <summary>The arrival id the gateway gave a confirmed announcement, or null.</summary>
     public async Task<string?> ArrivalIdAsync(string requestId, CancellationToken cancellationToken = default)
     {
