@@ -15,6 +15,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
+const protobuf = require('protobufjs');
 
 const GLOBAL_TIMEOUT_MS = 60_000;
 const CALL_TIMEOUT_MS = 15_000;
@@ -212,6 +213,31 @@ function amsterdamDate(plusDays = 0) {
   return { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() };
 }
 
+/** Announces an arrival the gateway must refuse and returns its BadRequest's first violation,
+ *  decoded from the trailer with protos/google/rpc/{status,error_details}.proto. */
+async function refusedAnnouncement(arrivals, details) {
+  const root = new protobuf.Root().loadSync([path.join(PROTO_ROOT, 'google', 'rpc', 'status.proto'), path.join(PROTO_ROOT, 'google', 'rpc', 'error_details.proto')], { keepCase: true });
+  const Status = root.lookupType('google.rpc.Status');
+  const error = await new Promise((resolve) => {
+    arrivals.AnnounceArrival({ request_id: crypto.randomUUID(), arrival: details }, { deadline: Date.now() + CALL_TIMEOUT_MS }, (e) => resolve(e));
+  });
+  if (!error || error.code !== grpc.status.INVALID_ARGUMENT) {
+    throw new Error(`expected INVALID_ARGUMENT, got ${error ? grpc.status[error.code] : 'OK'}`);
+  }
+  const [bytes] = error.metadata.get('grpc-status-details-bin');
+  if (!bytes) {
+    throw new Error('the refusal carries no grpc-status-details-bin');
+  }
+  const status = Status.decode(bytes);
+  const detail = status.details.find((d) => d.type_url === 'type.googleapis.com/google.rpc.BadRequest');
+  if (!detail) {
+    throw new Error(`no google.rpc.BadRequest among ${status.details.map((d) => d.type_url).join(', ')}`);
+  }
+  const badRequest = root.lookupType('google.rpc.BadRequest').decode(detail.value);
+  const [violation] = badRequest.field_violations;
+  return `google.rpc.BadRequest: ${violation.field} ${violation.description}`;
+}
+
 async function main() {
   const [address, certificates] = process.argv.slice(2);
   if (!address || !certificates) {
@@ -297,6 +323,10 @@ async function main() {
       const checkedIn = (await unary(ind, 'ReportCheckIn', { request_id: crypto.randomUUID(), v_number: t.v_number }, 'ind')).record;
       log('ind', `check-in of ${t.v_number} -> ${checkedIn.traveller_state}`);
     }
+
+    // A refusal, decoded from grpc-status-details-bin with the google.rpc protos shipped in protos/.
+    const refusal = await refusedAnnouncement(arrivals, { ...details, case_reference: `${details.case_reference}-X`, travellers: [{ ...travellers[0], v_number: '12345' }] });
+    log('coa', `refused as expected: ${refusal}`);
 
     // The arrival is complete.
     const final = (await unary(arrivals, 'GetArrival', { arrival_id: id }, 'coa')).arrival;
