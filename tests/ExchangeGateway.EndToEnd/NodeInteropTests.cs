@@ -3,8 +3,9 @@ using ExchangeGateway.Tests.Shared;
 
 namespace ExchangeGateway.EndToEnd;
 
-/// <summary>A client in another language: tests/interop/node/flow.js drives the whole flow with
-/// @grpc/grpc-js over mutual TLS against the real exgw process, from the .proto files alone.</summary>
+/// <summary>Clients in another language against the real exgw process over mutual TLS:
+/// tests/interop/node/flow.js drives the whole flow with @grpc/grpc-js from the .proto files alone;
+/// reflection.js has no .proto file at all and learns the services by server reflection.</summary>
 public sealed class NodeInteropTests
 {
     private static readonly TimeSpan FlowTimeout = TimeSpan.FromSeconds(90);
@@ -12,12 +13,7 @@ public sealed class NodeInteropTests
     [Fact]
     public async Task NodeGrpcJsClient_WholeFlowOverMutualTls_ExitsZeroWithArrivalCompleted()
     {
-        var node = ProcessRunner.FindOnPath("node");
-        Assert.True(node is not null,
-            "Node.js ('node') is not on PATH. The interoperability test needs it (CI installs nodejs and npm, see .ci/run); install Node.js 20 or newer.");
-        var folder = Path.Combine(ProcessRunner.RepositoryRoot(), "tests", "interop", "node");
-        Assert.True(File.Exists(Path.Combine(folder, "flow.js")), $"{folder}/flow.js is missing.");
-        await NpmPackages.EnsureAsync(folder, "@grpc/grpc-js", "@grpc/proto-loader", "protobufjs");
+        var (node, folder) = await NodeAsync();
 
         await using var gateway = await GatewayProcess.StartAsync();
         var result = await ProcessRunner.RunAsync(node, ["flow.js", gateway.Address.ToString(), TestPki.Directory], folder, FlowTimeout);
@@ -27,5 +23,30 @@ public sealed class NodeInteropTests
         Assert.Contains("ARRIVAL_STATE_COMPLETED", result.Output, StringComparison.Ordinal);
         // The refusal's details decoded with nothing but protos/google/rpc.
         Assert.Contains("google.rpc.BadRequest: arrival.travellers[0].v_number", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NodeReflectionClient_WithoutProtos_ListsTheServicesAndCallsPing()
+    {
+        var (node, folder) = await NodeAsync();
+
+        await using var gateway = await GatewayProcess.StartAsync();
+        var result = await ProcessRunner.RunAsync(node, ["reflection.js", gateway.Address.ToString(), TestPki.Directory], folder, FlowTimeout);
+
+        Assert.True(result.ExitCode == 0, $"node reflection.js exited with {result.ExitCode}.\n{result.Output}");
+        Assert.Contains("exchange.v1.ArrivalService", result.Output, StringComparison.Ordinal);
+        Assert.Contains("grpc.health.v1.Health", result.Output, StringComparison.Ordinal);
+        Assert.Contains("Ping by reflection: coa (Coa)", result.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>node, and the interop folder with its packages installed.</summary>
+    private static async Task<(string Node, string Folder)> NodeAsync()
+    {
+        var node = ProcessRunner.FindOnPath("node");
+        Assert.True(node is not null,
+            "Node.js ('node') is not on PATH. The interoperability tests need it (CI installs nodejs and npm, see .ci/run); install Node.js 20 or newer.");
+        var folder = Path.Combine(ProcessRunner.RepositoryRoot(), "tests", "interop", "node");
+        await NpmPackages.EnsureAsync(folder, "@grpc/grpc-js", "@grpc/proto-loader", "protobufjs", "grpc-js-reflection-client");
+        return (node, folder);
     }
 }
