@@ -125,9 +125,10 @@ public sealed class GatewayFlowTests(GatewayProcessFixture fixture) : IClassFixt
 
         var refusal = await Record.ExceptionAsync(() => impostor.AnnounceArrivalAsync(details));
 
-        Assert.True(
-            refusal is RpcException { StatusCode: StatusCode.Unavailable or StatusCode.Internal } or HttpRequestException,
-            $"Expected the TLS handshake to fail (Unavailable/Internal or HttpRequestException), got: {refusal?.ToString() ?? "success"}\n{Gateway.RecentOutput}");
+        // A refusal the client recognises, not an outage to retry: UNAUTHENTICATED with the reason.
+        var refused = Assert.IsType<RpcException>(refusal);
+        Assert.True(refused.StatusCode == StatusCode.Unauthenticated, $"Expected UNAUTHENTICATED, got: {refused}\n{Gateway.RecentOutput}");
+        Assert.Contains("not trusted", refused.Status.Detail, StringComparison.Ordinal);
         using var coa = Gateway.ClientFor("coa");
         var stored = await coa.ListArrivalsAsync(new ListArrivalsRequest { CaseReference = details.CaseReference });
         Assert.Empty(stored.Arrivals);

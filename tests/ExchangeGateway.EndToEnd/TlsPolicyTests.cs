@@ -8,7 +8,8 @@ using ExchangeGateway.Tests.Shared;
 namespace ExchangeGateway.EndToEnd;
 
 /// <summary>What the TLS handshake of the real gateway accepts: TLS 1.3 by preference, TLS 1.2 with
-/// forward-secret AEAD suites only, and only client certificates the gateway trusts.</summary>
+/// forward-secret AEAD suites only; and that a client certificate the gateway does not trust, though
+/// admitted to the handshake, gets nothing but UNAUTHENTICATED with the reason.</summary>
 public sealed class TlsPolicyTests(GatewayProcessFixture fixture) : IClassFixture<GatewayProcessFixture>
 {
     private const string ClientAuthentication = "1.3.6.1.5.5.7.3.2";
@@ -76,46 +77,55 @@ public sealed class TlsPolicyTests(GatewayProcessFixture fixture) : IClassFixtur
     }
 
     [Fact]
-    public async Task Handshake_TrustedClientCertificate_IsAccepted()
+    public async Task Call_TrustedClientCertificate_IsAnswered()
     {
         // Control for the refusals below.
         using var coa = Coa();
 
-        Assert.True(await TlsProbe.AcceptsAsync(Address, coa));
+        Assert.Null(await GrpcProbe.PingAsync(Address, coa));
     }
 
     [Fact]
-    public async Task Handshake_ClientCertificateOfAnotherCa_IsRefused()
+    public async Task Call_ClientCertificateOfAnotherCa_RefusedUnauthenticated()
     {
         using var foreign = TestPki.ForeignClient("coa");
 
-        Assert.False(await TlsProbe.AcceptsAsync(Address, foreign));
+        GrpcProbe.AssertCertificateRefused(await GrpcProbe.PingAsync(Address, foreign), "not trusted");
     }
 
     [Fact]
-    public async Task Handshake_ServerCertificateUsedAsClientCertificate_IsRefusedForItsUsage()
+    public async Task Call_NoClientCertificate_RefusedUnauthenticated()
+    {
+        var refusal = await GrpcProbe.PingAsync(Address, null);
+
+        Assert.Equal(Grpc.Core.StatusCode.Unauthenticated, refusal?.StatusCode);
+        Assert.Contains("client certificate is required", refusal!.Status.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Call_ServerCertificateUsedAsClientCertificate_RefusedForItsUsage()
     {
         using var server = X509Certificate2.CreateFromPemFile(TestPki.CertificatePath(DevCertificateAuthority.ServerName), TestPki.KeyPath(DevCertificateAuthority.ServerName));
 
-        Assert.False(await TlsProbe.AcceptsAsync(Address, server));
+        GrpcProbe.AssertCertificateRefused(await GrpcProbe.PingAsync(Address, server), "NotValidForUsage");
     }
 
     [Fact]
-    public async Task Handshake_ExpiredClientCertificate_IsRefused()
+    public async Task Call_ExpiredClientCertificate_RefusedUnauthenticated()
     {
         using var ca = X509Certificate2.CreateFromPem(File.ReadAllText(TestPki.CaPath));
         var from = new DateTimeOffset(ca.NotBefore.ToUniversalTime());
         using var expired = Issue("expired", from, from.AddSeconds(1));
 
-        Assert.False(await TlsProbe.AcceptsAsync(Address, expired));
+        GrpcProbe.AssertCertificateRefused(await GrpcProbe.PingAsync(Address, expired), "expired or not yet valid");
     }
 
     [Fact]
-    public async Task Handshake_NotYetValidClientCertificate_IsRefused()
+    public async Task Call_NotYetValidClientCertificate_RefusedUnauthenticated()
     {
         using var early = Issue("early", DateTimeOffset.UtcNow.AddDays(1), DateTimeOffset.UtcNow.AddDays(30));
 
-        Assert.False(await TlsProbe.AcceptsAsync(Address, early));
+        GrpcProbe.AssertCertificateRefused(await GrpcProbe.PingAsync(Address, early), "expired or not yet valid");
     }
 
     private static X509Certificate2 Issue(string name, DateTimeOffset from, DateTimeOffset until)

@@ -104,6 +104,7 @@ public static partial class GatewayHosting
 
     public static WebApplication MapExchangeGateway(this WebApplication app)
     {
+        app.UseMiddleware<RefusedCertificateMiddleware>();
         app.UseMiddleware<CallDeadlineMiddleware>();
         app.MapGrpcService<ArrivalGrpcService>();
         app.MapGrpcService<MunicipalityGrpcService>();
@@ -159,15 +160,18 @@ public static partial class GatewayHosting
                 // with the one in effect, so a rotated certificate needs no restart.
                 https.ServerCertificate = server.Current.Certificate;
                 https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
-                https.ClientCertificateMode = ClientCertificateMode.RequireCertificate;
+                // Any certificate, or none, completes the handshake: a refused one is answered
+                // UNAUTHENTICATED on its first call and the connection closed (RefusedCertificateMiddleware),
+                // since a refused handshake closes without a TLS alert and clients retry it as an outage.
+                https.ClientCertificateMode = ClientCertificateMode.AllowCertificate;
                 https.ClientCertificateValidation = (client, chain, _) =>
                 {
-                    var failure = validator.Validate(client, chain?.ChainPolicy.ExtraStore);
-                    if (failure is not null)
+                    // Validated here with the intermediates the client sent; the verdict is cached for the middleware.
+                    if (validator.Validate(client, chain?.ChainPolicy.ExtraStore) is { } failure)
                     {
                         LogHandshakeRefused(logger, client.Thumbprint, failure);
                     }
-                    return failure is null;
+                    return true;
                 };
                 https.OnAuthenticate = (_, ssl) =>
                 {
@@ -219,7 +223,7 @@ public static partial class GatewayHosting
     }
 
     // The thumbprint identifies the certificate without naming anyone; the reason is the validator's, free of personal data.
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused client certificate {Thumbprint} in the TLS handshake: {Reason}.")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Client certificate {Thumbprint} admitted to the TLS handshake only to refuse its calls with UNAUTHENTICATED: {Reason}.")]
     private static partial void LogHandshakeRefused(ILogger logger, string thumbprint, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The CRL of {Issuer} is past its next update ({NextUpdate:u}); it is still applied, but load the CA's newer CRL.")]

@@ -20,28 +20,39 @@ internal sealed partial class CallerResolver(
     /// is refused (UNAUTHENTICATED for the certificate, PERMISSION_DENIED for an unknown OIN).</summary>
     public Caller Resolve(X509Certificate2? certificate, X509Certificate2Collection? intermediates)
     {
+        if (CertificateRefusal(certificate, intermediates) is { } refusal)
+        {
+            throw refusal;
+        }
+        var oin = CertificateIdentity.ReadOin(certificate!)!;
+        var organisation = registry.Current.FindByOin(oin);
+        if (organisation is null)
+        {
+            LogRefusedOin(logger, certificate!.Thumbprint, oin);
+            throw GatewayErrors.PermissionDenied("UNKNOWN_OIN", $"OIN {oin} is not registered with the gateway.");
+        }
+        return new Caller(organisation, oin);
+    }
+
+    /// <summary>Why the certificate itself is refused (UNAUTHENTICATED: none, not valid, no OIN), or
+    /// null when it is acceptable; whether its organisation is registered is a question per call.</summary>
+    public RpcException? CertificateRefusal(X509Certificate2? certificate, X509Certificate2Collection? intermediates)
+    {
         if (certificate is null)
         {
-            throw GatewayErrors.Unauthenticated("CLIENT_CERTIFICATE_REQUIRED", "A client certificate is required (mutual TLS).");
+            return GatewayErrors.Unauthenticated("CLIENT_CERTIFICATE_REQUIRED", "A client certificate is required (mutual TLS).");
         }
         if (validator.Validate(certificate, intermediates) is { } failure)
         {
             LogRefused(logger, certificate.Thumbprint, failure);
-            throw GatewayErrors.Unauthenticated("CLIENT_CERTIFICATE_REFUSED", "The client certificate is not accepted: " + failure + ".");
+            return GatewayErrors.Unauthenticated("CLIENT_CERTIFICATE_REFUSED", "The client certificate is not accepted: " + failure + ".");
         }
-        var oin = CertificateIdentity.ReadOin(certificate);
-        if (oin is null)
+        if (CertificateIdentity.ReadOin(certificate) is null)
         {
             LogRefused(logger, certificate.Thumbprint, "no OIN in subject serialNumber");
-            throw GatewayErrors.Unauthenticated("OIN_MISSING", "The client certificate carries no OIN in its subject serialNumber.");
+            return GatewayErrors.Unauthenticated("OIN_MISSING", "The client certificate carries no OIN in its subject serialNumber.");
         }
-        var organisation = registry.Current.FindByOin(oin);
-        if (organisation is null)
-        {
-            LogRefusedOin(logger, certificate.Thumbprint, oin);
-            throw GatewayErrors.PermissionDenied("UNKNOWN_OIN", $"OIN {oin} is not registered with the gateway.");
-        }
-        return new Caller(organisation, oin);
+        return null;
     }
 
     /// <summary>Whether the holder of an open stream on <paramref name="feed"/> may still hold it:

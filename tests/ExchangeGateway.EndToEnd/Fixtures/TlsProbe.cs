@@ -61,17 +61,4 @@ public sealed class TlsProbe
         }
         return new TlsProbe { Protocol = ssl.SslProtocol, CipherSuite = ssl.NegotiatedCipherSuite, ServerCertificate = server, Accepted = accepted };
     }
-
-    /// <summary>False when the handshake fails or the server closes the connection instead of speaking HTTP/2.</summary>
-    public static async Task<bool> AcceptsAsync(Uri address, X509Certificate2 clientCertificate)
-    {
-        try
-        {
-            return (await ConnectAsync(address, clientCertificate)).Accepted;
-        }
-        catch (Exception exception) when (exception is IOException or AuthenticationException)
-        {
-            return false;
-        }
-    }
 }

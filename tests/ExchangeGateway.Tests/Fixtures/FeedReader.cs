@@ -38,7 +38,7 @@ public sealed class FeedReader : IAsyncDisposable
         var call = client.Subscribe();
         try
         {
-            await call.RequestStream.WriteAsync(new SubscribeRequest { Open = open ?? new OpenFeed() });
+            await call.RequestStream.WriteOrEndedAsync(new SubscribeRequest { Open = open ?? new OpenFeed() });
             using var timeout = new CancellationTokenSource(Timeout);
             if (!await call.ResponseStream.MoveNext(timeout.Token))
             {

@@ -328,6 +328,22 @@ async function main() {
     const refusal = await refusedAnnouncement(arrivals, { ...details, case_reference: `${details.case_reference}-X`, travellers: [{ ...travellers[0], v_number: '12345' }] });
     log('coa', `refused as expected: ${refusal}`);
 
+    // A certificate of a CA the gateway does not trust (the test PKI's foreign/ directory, when there
+    // is one): a refusal grpc-js recognises, UNAUTHENTICATED with the reason, not an outage (UNAVAILABLE).
+    const foreign = path.join(certificates, 'foreign');
+    if (fs.existsSync(path.join(foreign, 'coa.crt'))) {
+      const read = (name) => fs.readFileSync(path.join(foreign, name));
+      const impostor = new v1.GatewayService(host, grpc.credentials.createSsl(fs.readFileSync(path.join(certificates, 'ca.crt')), read('coa.key'), read('coa.crt')));
+      const error = await new Promise((resolve) => {
+        impostor.Ping({}, { deadline: Date.now() + CALL_TIMEOUT_MS }, (e) => resolve(e));
+      });
+      impostor.close();
+      if (!error || error.code !== grpc.status.UNAUTHENTICATED) {
+        throw new Error(`a foreign certificate: expected UNAUTHENTICATED, got ${error ? `${grpc.status[error.code]} ${error.details}` : 'OK'}`);
+      }
+      log('impostor', `foreign certificate refused: UNAUTHENTICATED ${error.details}`);
+    }
+
     // The arrival is complete.
     const final = (await unary(arrivals, 'GetArrival', { arrival_id: id }, 'coa')).arrival;
     if (final.state !== 'ARRIVAL_STATE_COMPLETED') {
