@@ -1,6 +1,7 @@
 using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Identity;
+using ExchangeGateway.Server.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -95,10 +96,12 @@ internal static class GatewayLauncher
                 + ". Configure them (appsettings.json, environment variables such as Gateway__Tls__CertificatePath, or --Gateway:Tls:CertificatePath=...), or use --dev for development certificates.");
         }
 
-        if (SettingsRefusal(builder.Configuration) is { } invalid)
+        var (options, invalid) = ValidSettings(builder.Configuration);
+        if (invalid is not null)
         {
             return (null, invalid);
         }
+        _ = new GatewayDbContextFactory(options!.Storage).WarmUpModelAsync();
         builder.AddExchangeGateway().UseMutualTls().AddManagementListener();
         builder.WebHost.UseUrls(settings.Urls);
         var app = builder.Build();
@@ -137,18 +140,18 @@ internal static class GatewayLauncher
     /// names the setting.</summary>
     /// <remarks>Checked on the configuration before the host is built: building it already creates
     /// Kestrel, which reads the settings, and would fail with a stack trace.</remarks>
-    private static string? SettingsRefusal(ConfigurationManager configuration)
+    private static (GatewayOptions? Options, string? Refusal) ValidSettings(ConfigurationManager configuration)
     {
         try
         {
             var options = new GatewayOptions();
             configuration.GetSection(GatewayOptions.Section).Bind(options);
             var result = new GatewayOptionsValidator().Validate(null, options);
-            return result.Failed ? "Refusing to start, invalid settings: " + string.Join("; ", result.Failures ?? []) + "." : null;
+            return result.Failed ? (null, "Refusing to start, invalid settings: " + string.Join("; ", result.Failures ?? []) + ".") : (options, null);
         }
         catch (InvalidOperationException exception) when (exception.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal))
         {
-            return "Refusing to start, invalid setting: " + exception.Message;
+            return (null, "Refusing to start, invalid setting: " + exception.Message);
         }
     }
 

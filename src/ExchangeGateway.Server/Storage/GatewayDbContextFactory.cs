@@ -55,6 +55,15 @@ internal sealed class GatewayDbContextFactory
 
     public GatewayDbContext CreateDbContext() => _create();
 
+    /// <summary>Builds EF Core's model on a pool thread (most of a second: there is no compiled model),
+    /// so it runs beside the host's construction instead of in front of the migration. EF keeps the
+    /// model per provider configuration, so every context created later finds it built.</summary>
+    public Task WarmUpModelAsync() => Task.Run(() =>
+    {
+        using var db = CreateDbContext();
+        _ = db.Model;
+    });
+
     /// <summary>Creates or migrates the schema when it is not current. On SQLite it also switches the file to WAL mode,
     /// which is a property of the file and so is set once, not per connection.</summary>
     public async Task MigrateAsync(CancellationToken cancellationToken)
