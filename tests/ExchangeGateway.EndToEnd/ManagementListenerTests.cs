@@ -73,6 +73,20 @@ public sealed class ManagementListenerTests(GatewayProcessFixture fixture) : ICl
     }
 
     [Fact]
+    public async Task GrpcHealth_CheckPerService_ServingForEachAndNotFoundForAnUnknownOne()
+    {
+        using var channel = GatewayChannel.Create(Gateway.ConnectionFor("gemeente-amsterdam"));
+        var health = new Health.HealthClient(channel);
+
+        foreach (var service in new[] { "exchange.v1.ArrivalService", "exchange.v1.MunicipalityService", "exchange.v1.IndService", "exchange.v1.ChainService", "exchange.v1.NoticeFeed", "exchange.v1.GatewayService" })
+        {
+            Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = service })).Status);
+        }
+        var unknown = await Assert.ThrowsAsync<RpcException>(() => health.CheckAsync(new HealthCheckRequest { Service = "exchange.v1.NoSuchService" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+    }
+
+    [Fact]
     public async Task Reflection_ClientWithoutProtos_ListsTheServicesAndCallsPing()
     {
         using var channel = GatewayChannel.Create(Gateway.ConnectionFor("ind"));
@@ -120,6 +134,13 @@ public sealed class ReadinessPostgresTests
             await Until.TrueAsync(async () => (await Http.GetAsync(readyz)).StatusCode == HttpStatusCode.ServiceUnavailable, "readiness down while PostgreSQL is stopped");
             var down = await (await Http.GetAsync(readyz)).Content.ReadAsStringAsync();
             Assert.Contains("storage: storage (PostgreSql) is unreachable", down, StringComparison.Ordinal);
+            // Per service: what needs storage is NOT_SERVING, Ping (no storage) stays SERVING.
+            using (var channel = GatewayChannel.Create(gateway.ConnectionFor("coa")))
+            {
+                var health = new Health.HealthClient(channel);
+                Assert.Equal(HealthCheckResponse.Types.ServingStatus.NotServing, (await health.CheckAsync(new HealthCheckRequest { Service = "exchange.v1.ArrivalService" })).Status);
+                Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = "exchange.v1.GatewayService" })).Status);
+            }
             Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync(new Uri(gateway.ManagementAddress, "/livez"))).StatusCode);
 
             await postgres.StartAsync();
