@@ -46,4 +46,13 @@ public sealed class ServeCommandTests
         Assert.DoesNotContain("Exchange gateway listening", result.Output, StringComparison.Ordinal);
         Directory.Delete(work, recursive: true);
     }
+
+    [Fact]
+    public async Task Serve_Dev_RunsInTheDevelopmentEnvironment()
+    {
+        await using var gateway = await GatewayProcess.StartAsync();
+
+        // It logged "Hosting environment: Production" with --dev before.
+        Assert.Contains("Hosting environment: Development", gateway.RecentOutput, StringComparison.Ordinal);
+    }
 }
