@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.EndToEnd.Fixtures;
 using ExchangeGateway.Server.Identity;
@@ -47,7 +45,7 @@ public sealed class CliMistakesTests(GatewayProcessFixture fixture) : IClassFixt
     public async Task Status_GatewayNotRunning_NamesTheAddressItTried()
     {
         var work = Workspace();
-        var address = $"https://127.0.0.1:{FreePort()}";
+        var address = $"https://127.0.0.1:{GatewayProcess.FreePort()}";
 
         var result = await ProcessRunner.RunAsync("dotnet", [GatewayProcess.ExgwPath, "status", .. Certificates("ketenregie"), "--address", address], work, Timeout);
 
@@ -111,12 +109,5 @@ public sealed class CliMistakesTests(GatewayProcessFixture fixture) : IClassFixt
         File.WriteAllLines(Path.Combine(work, "arrivals.jsonl"), [line]);
         File.WriteAllLines(Path.Combine(work, "not-json.jsonl"), [line, "{ this is not json"]);
         return work;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

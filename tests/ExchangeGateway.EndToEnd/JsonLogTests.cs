@@ -37,16 +37,9 @@ public sealed class JsonLogTests
 
     private static async Task<IReadOnlyList<string>> WaitForAsync(GatewayProcess gateway, Func<IReadOnlyList<string>, bool> condition)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            var lines = gateway.RecentOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (condition(lines))
-            {
-                return lines;
-            }
-            Assert.True(DateTime.UtcNow < deadline, "No such log line within 30 s:\n" + gateway.RecentOutput);
-            await Task.Delay(50);
-        }
+        IReadOnlyList<string> lines = [];
+        await Until.TrueAsync(() => Task.FromResult(condition(lines = gateway.RecentOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))),
+            () => "such a log line:\n" + gateway.RecentOutput);
+        return lines;
     }
 }

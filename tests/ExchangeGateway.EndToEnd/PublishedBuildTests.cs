@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using ExchangeGateway.Client;
 using ExchangeGateway.Client.Connection;
@@ -81,17 +80,12 @@ public sealed partial class PublishedBuildTests(PostgresServer postgres, ITestOu
 
     private static async Task<Uri> ListeningAsync(ChildProcess gateway)
     {
-        var clock = Stopwatch.StartNew();
-        while (true)
+        await Until.TrueAsync(() =>
         {
-            if (ListenAddress().Match(gateway.Output) is { Success: true } match)
-            {
-                return new Uri(match.Groups[1].Value);
-            }
             Assert.False(gateway.HasExited, "The published gateway exited:\n" + gateway.Output);
-            Assert.True(clock.Elapsed < StartTimeout, "The published gateway did not listen in time:\n" + gateway.Output);
-            await Task.Delay(100);
-        }
+            return Task.FromResult(ListenAddress().IsMatch(gateway.Output));
+        }, () => "the published gateway listening:\n" + gateway.Output, StartTimeout);
+        return new Uri(ListenAddress().Match(gateway.Output).Groups[1].Value);
     }
 
     private static async Task ShellAsync(string command, params string[] arguments)

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -83,7 +82,7 @@ public sealed partial class TelemetryExportTests(ITestOutputHelper output) : IAs
         output.WriteLine($"trace of one announcement: {call.Name} {call.Duration.TotalMilliseconds:F2} ms (parent {call.ParentSpanId}); "
             + $"linked {commit.Name} {commit.Duration.TotalMilliseconds:F2} ms, size {commit.Attributes.GetValueOrDefault("exgw.batch.size")}; "
             + $"{delivery.Name} {delivery.Duration.TotalMilliseconds:F2} ms, notices {delivery.Attributes.GetValueOrDefault("notices")}");
-        await WaitUntilAsync(() => _collector.MetricExports.Any(e => Contains(e, "exgw.notices.acknowledged")), "an OTLP metrics export with the acknowledgement counter");
+        await Until.TrueAsync(() => Task.FromResult(_collector.MetricExports.Any(e => Contains(e, "exgw.notices.acknowledged"))), "an OTLP metrics export with the acknowledgement counter", Timeout);
 
         Assert.Contains(_collector.TraceExports, e => Contains(e, "AnnounceArrival")); // exports are plain protobuf: a byte search sees every string
         string[] personal = [.. details.Travellers.Select(t => t.VNumber), details.Referent.VNumber, details.CaseReference,
@@ -133,16 +132,16 @@ public sealed partial class TelemetryExportTests(ITestOutputHelper output) : IAs
     private async Task<string> ScrapeUntilAsync(Func<string, bool> condition)
     {
         var last = "";
-        await WaitUntilAsync(async () => condition(last = await ScrapeAsync()),
-            () => "a /metrics scrape as expected; the last:\n" + last);
+        await Until.TrueAsync(async () => condition(last = await ScrapeAsync()),
+            () => "a /metrics scrape as expected; the last:\n" + last, Timeout);
         return last;
     }
 
     private async Task<IReadOnlyList<ExportedSpan>> SpansUntilAsync(Func<IReadOnlyList<ExportedSpan>, bool> condition)
     {
         IReadOnlyList<ExportedSpan> spans = [];
-        await WaitUntilAsync(() => condition(spans = _collector.Spans()),
-            () => "the spans expected; received: " + string.Join(", ", spans.Select(s => $"{s.Name} ({s.TraceId})")));
+        await Until.TrueAsync(() => Task.FromResult(condition(spans = _collector.Spans())),
+            () => "the spans expected; received: " + string.Join(", ", spans.Select(s => $"{s.Name} ({s.TraceId})")), Timeout);
         return spans;
     }
 
@@ -162,21 +161,4 @@ public sealed partial class TelemetryExportTests(ITestOutputHelper output) : IAs
 
     [GeneratedRegex(@"^(?<name>[a-z_]+)\{(?<labels>[^}]*)\} (?<value>[0-9.eE+-]+)", RegexOptions.Multiline)]
     private static partial Regex Sample();
-
-    private static Task WaitUntilAsync(Func<bool> condition, string what) => WaitUntilAsync(() => Task.FromResult(condition()), () => what);
-
-    private static Task WaitUntilAsync(Func<bool> condition, Func<string> what) => WaitUntilAsync(() => Task.FromResult(condition()), what);
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, Func<string> what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (clock.Elapsed > Timeout)
-            {
-                Assert.Fail($"No {what()} within {Timeout.TotalSeconds} s.");
-            }
-            await Task.Delay(50);
-        }
-    }
 }

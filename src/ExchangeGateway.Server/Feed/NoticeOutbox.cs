@@ -10,7 +10,7 @@ namespace ExchangeGateway.Server.Feed;
 /// <summary>A notice committed on a feed, as the writer hands it to the feed engine after the commit:
 /// the bytes it was stored with, so live delivery reads nothing from the database; its type, and for an
 /// escalation raised or resolved its kind, for the metrics.</summary>
-internal readonly record struct CommittedNotice(string Feed, long Sequence, string Subject, byte[] Body, string Type = "", EscalationKind? EscalationKind = null);
+internal readonly record struct CommittedNotice(string Feed, long Sequence, string Subject, byte[] Body, string Type, EscalationKind? EscalationKind);
 
 /// <summary>Collects the notices a unit of work causes and writes them in its transaction.
 ///

@@ -312,7 +312,7 @@ public sealed partial class GatewayProcess : IAsyncDisposable
     }
 
     /// <summary>A port nobody listens on right now (the OS picks it).</summary>
-    private static int FreePort()
+    public static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -3,7 +3,11 @@ namespace ExchangeGateway.EndToEnd.Fixtures;
 /// <summary>Waits for something the gateway process does in its own time (a reload) instead of sleeping.</summary>
 public static class Until
 {
-    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    public static Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) =>
+        TrueAsync(condition, () => what, timeout);
+
+    /// <summary>As above; <paramref name="what"/> is asked for only on failure (e.g. the last state seen).</summary>
+    public static async Task TrueAsync(Func<Task<bool>> condition, Func<string> what, TimeSpan? timeout = null)
     {
         var limit = timeout ?? TimeSpan.FromSeconds(30);
         using var deadline = new CancellationTokenSource(limit);
@@ -11,7 +15,7 @@ public static class Until
         {
             if (deadline.IsCancellationRequested)
             {
-                Assert.Fail($"Not true within {limit.TotalSeconds} s: {what}");
+                Assert.Fail($"Not true within {limit.TotalSeconds} s: {what()}");
             }
             await Task.Delay(50, CancellationToken.None);
         }
