@@ -36,6 +36,10 @@ internal sealed class NoticeFeedGrpcService(
         Marshallers.Create(static (SubscribeRequest request) => request.ToByteArray(), SubscribeRequest.Parser.ParseFrom),
         FeedMessage.Marshaller);
 
+    /// <summary>The contract's service, where JSON transcoding looks for <c>google.api.http</c> routes
+    /// (Subscribe is a stream and has none).</summary>
+    public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => NoticeFeed.Descriptor;
+
     /// <summary>What grpc-dotnet's binder calls (through <c>StrictRequestParsing</c>) to learn the method.</summary>
     public static void BindService(ServiceBinderBase binder, NoticeFeedGrpcService? service) =>
         binder.AddMethod(SubscribeMethod, (DuplexStreamingServerMethod<SubscribeRequest, FeedMessage>?)null);

@@ -13,6 +13,7 @@ using ExchangeGateway.Server.Merges;
 using ExchangeGateway.Server.Limits;
 using ExchangeGateway.Server.Municipalities;
 using ExchangeGateway.Server.Observability;
+using ExchangeGateway.Server.Rest;
 using ExchangeGateway.Server.Rules;
 using ExchangeGateway.Server.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -97,7 +98,7 @@ public static partial class GatewayHosting
             grpc.Interceptors.Add<AuditInterceptor>();
             grpc.MaxReceiveMessageSize = MaxRequestBytes;
             grpc.EnableDetailedErrors = false;
-        });
+        }).AddJsonTranscoding(rest => rest.TypeRegistry = Problems.Details);
         services.AddGatewayLimits();
         return builder;
     }
@@ -105,6 +106,7 @@ public static partial class GatewayHosting
     public static WebApplication MapExchangeGateway(this WebApplication app)
     {
         app.UseMiddleware<RefusedCertificateMiddleware>();
+        app.UseMiddleware<RestSurfaceMiddleware>();
         app.UseMiddleware<CallDeadlineMiddleware>();
         app.MapGrpcService<ArrivalGrpcService>();
         app.MapGrpcService<MunicipalityGrpcService>();
@@ -153,7 +155,8 @@ public static partial class GatewayHosting
             kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
             kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
             KestrelLimits.Apply(kestrel.Limits, Options(kestrel.ApplicationServices).Limits);
-            kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2);
+            // HTTP/1.1 beside HTTP/2 for the REST surface (ALPN picks); gRPC needs HTTP/2 and gets it.
+            kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
             kestrel.ConfigureHttpsDefaults(https =>
             {
                 // Kestrel requires a certificate up front; OnAuthenticate replaces it per connection

@@ -29,8 +29,12 @@ internal static class StrictRequestParsing
     public static IServiceCollection AddStrictRequestParsing(this IServiceCollection services)
     {
         // AddGrpc registered BinderServiceMethodProvider<> as the open-generic method provider; two
-        // providers would bind every method twice.
-        services.RemoveAll(typeof(IServiceMethodProvider<>));
+        // providers would bind every method twice. JSON transcoding's provider (the REST routes) stays.
+        foreach (var binder in services.Where(d => d.ServiceType == typeof(IServiceMethodProvider<>)
+            && d.ImplementationType?.Name.StartsWith("BinderServiceMethodProvider", StringComparison.Ordinal) == true).ToList())
+        {
+            services.Remove(binder);
+        }
         services.TryAddEnumerable(ServiceDescriptor.Singleton(typeof(IServiceMethodProvider<>), typeof(StrictServiceMethodProvider<>)));
         return services;
     }

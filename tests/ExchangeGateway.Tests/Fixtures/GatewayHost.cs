@@ -82,6 +82,11 @@ public sealed class GatewayHost : IAsyncDisposable
     public HttpMessageHandler Handler(X509Certificate2? certificate) =>
         _server.CreateHandler(context => context.Connection.ClientCertificate = certificate);
 
+    /// <summary>An HTTP client for the REST surface whose requests present the certificate of
+    /// <paramref name="organisationId"/> (none when null).</summary>
+    public HttpClient RestClient(string? organisationId) =>
+        new(Handler(organisationId is null ? null : TestPki.Client(organisationId))) { BaseAddress = _server.BaseAddress };
+
     /// <summary>A channel for an organisation of the development set ("coa", "ind", "ketenregie",
     /// "gemeente-amsterdam", "gemeente-utrecht", "gemeente-groningen", "brp-drechtsteden").</summary>
     public GrpcChannel ChannelFor(string organisationId)
