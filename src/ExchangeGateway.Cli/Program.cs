@@ -6,6 +6,7 @@ using ExchangeGateway.Cli.Backup;
 using ExchangeGateway.Cli.Bench;
 using ExchangeGateway.Cli.Certs;
 using ExchangeGateway.Cli.Demo;
+using ExchangeGateway.Cli.OpenApi;
 using ExchangeGateway.Cli.Serve;
 using ExchangeGateway.Cli.Soak;
 using ExchangeGateway.Cli.Status;
@@ -21,5 +22,6 @@ var root = new RootCommand("exgw: the exchange gateway for arrivals in the Dutch
     SoakCommand.Create(),
     AuditCommand.Create(),
     BackupCommand.Create(),
+    OpenApiCommand.Create(),
 };
 return await UsageErrors.InvokeAsync(root.Parse(args));

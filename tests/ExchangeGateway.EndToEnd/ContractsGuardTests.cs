@@ -1,3 +1,4 @@
+using ExchangeGateway.Tests.Shared;
 using ExchangeGateway.EndToEnd.Fixtures;
 
 namespace ExchangeGateway.EndToEnd;
@@ -9,7 +10,7 @@ public sealed class ContractsGuardTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
-    private static string Root => ProcessRunner.RepositoryRoot();
+    private static string Root => TestRepository.Root();
 
     private static string Baseline => Path.Combine(Root, "tools", "buf", "baseline.binpb");
 

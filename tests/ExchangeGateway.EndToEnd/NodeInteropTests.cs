@@ -47,7 +47,7 @@ public sealed class NodeInteropTests
         var node = ProcessRunner.FindOnPath("node");
         Assert.True(node is not null,
             "Node.js ('node') is not on PATH. The interoperability tests need it (CI installs nodejs and npm, see .ci/run); install Node.js 20 or newer.");
-        var folder = Path.Combine(ProcessRunner.RepositoryRoot(), "tests", "interop", "node");
+        var folder = Path.Combine(TestRepository.Root(), "tests", "interop", "node");
         await NpmPackages.EnsureAsync(folder, "@grpc/grpc-js", "@grpc/proto-loader", "protobufjs", "grpc-js-reflection-client");
         return (node, folder);
     }

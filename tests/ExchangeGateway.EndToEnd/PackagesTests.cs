@@ -1,3 +1,4 @@
+using ExchangeGateway.Tests.Shared;
 using System.IO.Compression;
 using System.Xml.Linq;
 using ExchangeGateway.EndToEnd.Fixtures;
@@ -15,7 +16,7 @@ public sealed class PackagesTests(GatewayProcessFixture fixture) : IClassFixture
     [Fact]
     public async Task PackedSdk_ScratchProjectReferencesIt_PingsTheGatewayAsCoa()
     {
-        var root = ProcessRunner.RepositoryRoot();
+        var root = TestRepository.Root();
         var work = Directory.CreateTempSubdirectory("exgw-packages-").FullName;
         var feed = Directory.CreateDirectory(Path.Combine(work, "feed")).FullName;
         // A version of its own per run: the machine's package cache never serves an older build.

@@ -21,7 +21,7 @@ public sealed partial class PublishedBuildTests(PostgresServer postgres, ITestOu
     [Fact]
     public async Task PublishedGateway_ReadOnlyFolderUnprivilegedUserPostgres_StartsReadyAndAnnounces()
     {
-        var root = ProcessRunner.RepositoryRoot();
+        var root = TestRepository.Root();
         var work = Directory.CreateTempSubdirectory("exgw-published-").FullName;
         var app = Path.Combine(work, "app");
         var publish = await ProcessRunner.RunAsync(ProcessRunner.FindOnPath("dotnet")!,

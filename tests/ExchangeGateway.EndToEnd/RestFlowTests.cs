@@ -15,7 +15,7 @@ public sealed class RestFlowTests
         var curl = ProcessRunner.FindOnPath("curl");
         Assert.True(bash is not null && curl is not null && ProcessRunner.FindOnPath("node") is not null,
             "The REST flow needs bash, curl and node on PATH (CI installs them, see .ci/run).");
-        var script = Path.Combine(ProcessRunner.RepositoryRoot(), "tests", "interop", "rest", "flow.sh");
+        var script = Path.Combine(TestRepository.Root(), "tests", "interop", "rest", "flow.sh");
 
         await using var gateway = await GatewayProcess.StartAsync();
         var result = await ProcessRunner.RunAsync(bash, [script, gateway.Address.ToString().TrimEnd('/'), TestPki.Directory], Path.GetDirectoryName(script)!,

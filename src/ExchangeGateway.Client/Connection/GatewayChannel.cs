@@ -11,9 +11,22 @@ public static class GatewayChannel
 {
     public static GrpcChannel Create(GatewayConnectionOptions options)
     {
+        var handler = CreateHandler(options);
+        return GrpcChannel.ForAddress(options.Address, new GrpcChannelOptions
+        {
+            HttpHandler = handler,
+            DisposeHttpClient = true,
+            MaxReceiveMessageSize = 16 * 1024 * 1024,
+        });
+    }
+
+    /// <summary>The HTTP handler under the channel: also what an <see cref="HttpClient"/> for the
+    /// gateway's REST surface needs (the same certificate and server check).</summary>
+    public static SocketsHttpHandler CreateHandler(GatewayConnectionOptions options)
+    {
         ArgumentNullException.ThrowIfNull(options);
         var anchors = options.ServerTrustAnchors;
-        var handler = new SocketsHttpHandler
+        return new SocketsHttpHandler
         {
             KeepAlivePingDelay = options.KeepAlivePingDelay,
             KeepAlivePingTimeout = options.KeepAlivePingTimeout,
@@ -29,12 +42,6 @@ public static class GatewayChannel
                     certificate is X509Certificate2 server && IsTrusted(server, anchors, errors),
             },
         };
-        return GrpcChannel.ForAddress(options.Address, new GrpcChannelOptions
-        {
-            HttpHandler = handler,
-            DisposeHttpClient = true,
-            MaxReceiveMessageSize = 16 * 1024 * 1024,
-        });
     }
 
     private static bool IsTrusted(X509Certificate2 server, X509Certificate2Collection anchors, SslPolicyErrors errors)

@@ -18,6 +18,7 @@ using ExchangeGateway.Server.Rules;
 using ExchangeGateway.Server.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
@@ -115,6 +116,8 @@ public static partial class GatewayHosting
         app.MapGrpcService<NoticeFeedGrpcService>();
         app.MapGrpcService<GatewayGrpcService>();
         app.MapGrpcHealthChecksService();
+        var openApi = OpenApiDocument.Committed();
+        app.MapGet(OpenApiDocument.Path, () => Results.Bytes(openApi, "application/json"));
         if (Options(app.Services).Reflection)
         {
             app.MapGrpcReflectionService();

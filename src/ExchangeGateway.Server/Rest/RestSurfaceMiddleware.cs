@@ -23,7 +23,7 @@ namespace ExchangeGateway.Server.Rest;
 /// not exist.</item>
 /// </list>
 /// gRPC requests (<c>application/grpc…</c>) pass untouched.</summary>
-internal sealed class RestSurfaceMiddleware(RequestDelegate next, IOptions<GatewayOptions> options)
+internal sealed class RestSurfaceMiddleware(RequestDelegate next, IOptions<GatewayOptions> options, TimeProvider time)
 {
     private readonly TimeSpan _maxDuration = options.Value.Limits.MaxUnaryCallDuration;
 
@@ -37,6 +37,8 @@ internal sealed class RestSurfaceMiddleware(RequestDelegate next, IOptions<Gatew
             await next(context);
             return;
         }
+        // API Design Rules API-57: every answer names the full version of the API.
+        context.Response.Headers["API-Version"] = OpenApiDocument.Version;
         if (Refusal(context.Request) is { } refusal)
         {
             await Problems.WriteAsync(context.Response, refusal.HttpStatus, refusal.Status);
@@ -47,12 +49,9 @@ internal sealed class RestSurfaceMiddleware(RequestDelegate next, IOptions<Gatew
             // The same bound as a gRPC message (JSON is larger than protobuf, but no real request comes near it).
             limit.MaxRequestBodySize = GatewayHosting.MaxRequestBytes;
         }
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        if (_maxDuration > TimeSpan.Zero)
-        {
-            deadline.CancelAfter(_maxDuration);
-        }
         var aborted = context.RequestAborted;
+        using var timer = _maxDuration > TimeSpan.Zero ? new CancellationTokenSource(_maxDuration, time) : new CancellationTokenSource();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted, timer.Token);
         context.RequestAborted = deadline.Token;
 
         // Answers are small (one arrival, a page of a list): held until the call is done, so an error
@@ -60,9 +59,14 @@ internal sealed class RestSurfaceMiddleware(RequestDelegate next, IOptions<Gatew
         var body = context.Response.Body;
         using var buffer = new MemoryStream();
         context.Response.Body = buffer;
+        var timedOut = false;
         try
         {
             await next(context);
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested && !aborted.IsCancellationRequested)
+        {
+            timedOut = true;
         }
         finally
         {
@@ -70,17 +74,27 @@ internal sealed class RestSurfaceMiddleware(RequestDelegate next, IOptions<Gatew
             context.RequestAborted = aborted;
         }
         var response = context.Response;
-        if (response.StatusCode < StatusCodes.Status400BadRequest || response.ContentType?.StartsWith(Problems.ContentType, StringComparison.Ordinal) == true)
+        // A call that succeeded stays a success even if the limit passed as it answered (it is committed).
+        timedOut |= response.StatusCode >= StatusCodes.Status400BadRequest && timer.IsCancellationRequested && !aborted.IsCancellationRequested;
+        if (!timedOut && (response.StatusCode < StatusCodes.Status400BadRequest || response.ContentType?.StartsWith(Problems.ContentType, StringComparison.Ordinal) == true))
         {
             buffer.Position = 0;
             await buffer.CopyToAsync(body, aborted);
             return;
         }
-        var status = Problems.ReadStatus(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)) ?? Fallback(response.StatusCode);
-        if (deadline.IsCancellationRequested && !aborted.IsCancellationRequested)
+        Status status;
+        if (timedOut)
         {
-            status = new Status { Code = (int)StatusCode.DeadlineExceeded, Message = $"The call took longer than {_maxDuration.TotalSeconds:0.###} s; nothing was stored unless a retry with the same request_id says so." };
             response.StatusCode = Problems.HttpStatus(StatusCode.DeadlineExceeded);
+            status = new Status
+            {
+                Code = (int)StatusCode.DeadlineExceeded,
+                Message = $"The call took longer than {_maxDuration.TotalSeconds:0.###} s. Retry with the same request_id: it answers what was stored, if anything.",
+            };
+        }
+        else
+        {
+            status = Problems.ReadStatus(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)) ?? Fallback(response.StatusCode);
         }
         response.Headers.ContentLength = null;
         await Problems.WriteAsync(response, response.StatusCode, status);

@@ -84,17 +84,4 @@ public static class ProcessRunner
         }
         return null;
     }
-
-    /// <summary>The repository root: the first folder above the test output holding ExchangeGateway.sln.</summary>
-    public static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "ExchangeGateway.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-        throw new InvalidOperationException($"No folder above {AppContext.BaseDirectory} holds ExchangeGateway.sln.");
-    }
 }

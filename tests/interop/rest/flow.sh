@@ -84,6 +84,9 @@ state=$(field v.arrival.state <<<"$final")
 echo "arrival $id: $state"
 [[ $(field 'v.arrival.travellers.every(t=>t.bsn)' <<<"$final") == true ]] || fail "not every traveller has a BSN: $final"
 
+call gemeente-utrecht GET /v1/openapi.json; expect 200 application/json "the OpenAPI document is served"
+[[ $(field v.openapi <<<"$(body)") == 3.* ]] || fail "/v1/openapi.json is not an OpenAPI 3 document"
+
 call coa GET /v1/nothing-here; expect 404 application/problem+json "an unknown path is a problem"
 curl --silent --cacert "$certs/ca.crt" -o /dev/null -w '%{http_code}' "$base/v1/ping" | grep -qx 401 || fail "a call without a certificate is not 401"
 echo "ok: a call without a certificate is 401"
