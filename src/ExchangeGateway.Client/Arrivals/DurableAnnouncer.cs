@@ -48,17 +48,30 @@ public sealed class DurableAnnouncer : IAsyncDisposable
         return new DurableAnnouncer(client, connection);
     }
 
+    /// <summary>A pending announcement the gateway itself answers INTERNAL or UNKNOWN (a fault on its
+    /// side, not this announcement's) is tried this many times, in later passes, before it is kept as
+    /// refused for a person to look at. Meanwhile the announcements after it still go.</summary>
+    public const int MaxServerFaults = 5;
+
     /// <summary>Stores the announcement durably and returns its request_id; <see cref="RunAsync"/> or
-    /// <see cref="DrainAsync"/> sends it. Enqueuing the same request_id again is a no-op.</summary>
+    /// <see cref="DrainAsync"/> sends it. Enqueuing the same request_id again with the same arrival is
+    /// a no-op; with another arrival it is refused (<see cref="ArgumentException"/>), as the gateway
+    /// would refuse it, rather than the first one silently kept.</summary>
     public async Task<string> EnqueueAsync(ArrivalDetails arrival, string? requestId = null, CancellationToken cancellationToken = default)
     {
         var request = new AnnounceArrivalRequest { RequestId = requestId ?? GatewayClient.NewRequestId(), Arrival = arrival };
+        var bytes = request.ToByteArray();
         await using var command = _connection.CreateCommand();
-        command.CommandText = "INSERT OR IGNORE INTO Outbox (RequestId, Request, State, EnqueuedAt) VALUES ($id, $request, 'pending', $at)";
+        command.CommandText = "INSERT INTO Outbox (RequestId, Request, State, EnqueuedAt) VALUES ($id, $request, 'pending', $at) " +
+            "ON CONFLICT (RequestId) DO UPDATE SET RequestId = RequestId RETURNING Request";
         command.Parameters.AddWithValue("$id", request.RequestId);
-        command.Parameters.AddWithValue("$request", request.ToByteArray());
+        command.Parameters.AddWithValue("$request", bytes);
         command.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        var stored = (byte[]?)await command.ExecuteScalarAsync(cancellationToken);
+        if (stored is not null && !stored.AsSpan().SequenceEqual(bytes))
+        {
+            throw new ArgumentException($"request_id {request.RequestId} is already in the outbox for another arrival; use a new request_id for a new announcement.", nameof(requestId));
+        }
         _work.Release();
         return request.RequestId;
     }
@@ -80,7 +93,22 @@ public sealed class DurableAnnouncer : IAsyncDisposable
                     await MarkAsync(requestId, "confirmed", arrival.ArrivalId, null, cancellationToken);
                     confirmed++;
                 }
-                catch (RpcException e) when (!GatewayResilience.IsRetryable(e.StatusCode) && e.StatusCode is not (StatusCode.Cancelled or StatusCode.Unknown or StatusCode.Internal))
+                catch (RpcException e) when (e.StatusCode is StatusCode.PermissionDenied or StatusCode.Unauthenticated)
+                {
+                    // About the caller (its certificate, its role, a registry being reloaded), not this
+                    // announcement: every one stays pending, in order, for a later pass.
+                    await CountAttemptAsync(requestId, cancellationToken);
+                    return confirmed;
+                }
+                catch (RpcException e) when (e.StatusCode is StatusCode.Internal or StatusCode.Unknown && !GatewayResilience.IsTransportFailure(e))
+                {
+                    // A fault the gateway answered for this one: the others must not wait behind it.
+                    if (await CountAttemptAsync(requestId, cancellationToken) >= MaxServerFaults)
+                    {
+                        await MarkAsync(requestId, "refused", null, $"{e.StatusCode} {MaxServerFaults} times: {e.Status.Detail}", cancellationToken);
+                    }
+                }
+                catch (RpcException e) when (!GatewayResilience.IsRetryable(e) && e.StatusCode is not StatusCode.Cancelled)
                 {
                     // The gateway answered: this announcement will never be accepted as it is. Keep it
                     // for a person to correct; it is not silently dropped.
@@ -169,12 +197,13 @@ public sealed class DurableAnnouncer : IAsyncDisposable
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task CountAttemptAsync(string requestId, CancellationToken cancellationToken)
+    /// <summary>Counts a failed attempt; returns how many there have been.</summary>
+    private async Task<long> CountAttemptAsync(string requestId, CancellationToken cancellationToken)
     {
         await using var command = _connection.CreateCommand();
-        command.CommandText = "UPDATE Outbox SET Attempts = Attempts + 1 WHERE RequestId = $id";
+        command.CommandText = "UPDATE Outbox SET Attempts = Attempts + 1 WHERE RequestId = $id RETURNING Attempts";
         command.Parameters.AddWithValue("$id", requestId);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
     private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
