@@ -25,7 +25,9 @@ public sealed class RestFuzzTests
     public async Task EveryRoute_HostileRequestsFromEveryRole_ClientErrorsAsProblemsOnly()
     {
         await using var gateway = await GatewayProcess.StartAsync(arguments:
-            ["--Gateway:Limits:RequestsPerSecond=1000000", "--Gateway:Limits:RequestBurst=1000000", "--Logging:LogLevel:Default=Warning"]);
+            ["--Gateway:Limits:RequestsPerSecond=1000000", "--Gateway:Limits:RequestBurst=1000000", "--Logging:LogLevel:Default=Warning",
+            // A fuzzed fetch may ask to wait: keep the long poll short so the run stays quick.
+            "--Gateway:MaxFetchWait=00:00:00.2"]);
         var clients = Roles.ToDictionary(r => r, r => new HttpClient(GatewayChannel.CreateHandler(gateway.ConnectionFor(r))) { BaseAddress = gateway.Address });
         // Requests Kestrel refuses at the protocol level go over connections of their own: an HTTP/2
         // header block over the limits ends the whole connection (COMPRESSION_ERROR), with every other

@@ -22,6 +22,8 @@ internal static class ProcessingActivities
         ["GetOverview"] = "Raadplegen landelijk overzicht",
         ["ResolveEscalation"] = "Afhandelen escalatie",
         ["Subscribe"] = "Ontvangen notificaties",
+        ["FetchNotices"] = "Ontvangen notificaties",
+        ["AcknowledgeNotices"] = "Ontvangen notificaties",
     };
 
     public static string Of(string method)

@@ -57,7 +57,7 @@ internal sealed class NoticeFeedGrpcService(
             throw GatewayErrors.InvalidArgument("open", "the first message on a stream must be 'open'");
         }
         var open = requestStream.Current.Open;
-        var feed = ChooseFeed(caller, open.MunicipalityCode);
+        var feed = FeedChoice.Of(caller, open.MunicipalityCode, "open.municipality_code");
         if (open.FromSequence > (ulong)long.MaxValue)
         {
             throw GatewayErrors.InvalidArgument("open.from_sequence", "is out of range");
@@ -256,30 +256,5 @@ internal sealed class NoticeFeedGrpcService(
             _activity = null;
             Notices = 0;
         }
-    }
-
-    /// <summary>The caller's own feed; a municipal organisation serving several codes names one.</summary>
-    private static string ChooseFeed(Caller caller, string municipalityCode)
-    {
-        var organisation = caller.Organisation;
-        if (organisation.Role != OrganisationRole.Municipality)
-        {
-            if (municipalityCode.Length > 0)
-            {
-                throw GatewayErrors.InvalidArgument("open.municipality_code", "must be empty: only municipal organisations have municipality feeds");
-            }
-            return organisation.Feeds.Single();
-        }
-        if (municipalityCode.Length == 0)
-        {
-            return organisation.MunicipalityCodes.Count == 1
-                ? FeedNames.Municipality(organisation.MunicipalityCodes[0])
-                : throw GatewayErrors.InvalidArgument("open.municipality_code", "is required: your organisation serves several municipality codes");
-        }
-        if (!organisation.Serves(municipalityCode))
-        {
-            throw GatewayErrors.PermissionDenied("NOT_YOUR_FEED", "Your organisation does not serve this municipality code; you can only open your own feed.");
-        }
-        return FeedNames.Municipality(municipalityCode);
     }
 }

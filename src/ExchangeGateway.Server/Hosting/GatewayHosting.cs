@@ -88,7 +88,7 @@ public static partial class GatewayHosting
         // generated base class, and NoticeFeed is bound by hand (see NoticeFeedGrpcService).
         services.AddSingleton(new Grpc.Reflection.ReflectionServiceImpl(
             Contracts.V1.ArrivalService.Descriptor, Contracts.V1.MunicipalityService.Descriptor, Contracts.V1.IndService.Descriptor,
-            Contracts.V1.ChainService.Descriptor, Contracts.V1.NoticeFeed.Descriptor, Contracts.V1.GatewayService.Descriptor,
+            Contracts.V1.ChainService.Descriptor, Contracts.V1.NoticeFeed.Descriptor, Contracts.V1.PullFeedService.Descriptor, Contracts.V1.GatewayService.Descriptor,
             Grpc.Health.V1.Health.Descriptor, Grpc.Reflection.V1Alpha.ServerReflection.Descriptor));
         services.AddGrpcReflection();
         services.AddGrpc(grpc =>
@@ -114,6 +114,7 @@ public static partial class GatewayHosting
         app.MapGrpcService<IndGrpcService>();
         app.MapGrpcService<ChainGrpcService>();
         app.MapGrpcService<NoticeFeedGrpcService>();
+        app.MapGrpcService<PullFeedGrpcService>();
         app.MapGrpcService<GatewayGrpcService>();
         app.MapGrpcHealthChecksService();
         var openApi = OpenApiDocument.Committed();

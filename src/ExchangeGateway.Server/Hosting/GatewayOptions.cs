@@ -25,6 +25,11 @@ public sealed class GatewayOptions
     /// <summary>Most unacknowledged notices per stream, whatever the subscriber asks for.</summary>
     public int MaxStreamWindow { get; set; } = 1000;
 
+    /// <summary>The longest a pull consumer's FetchNotices may wait for a notice (long poll): at most this
+    /// and half of <c>Limits:MaxUnaryCallDuration</c>, so a fetch that waits still answers in time. Keep it
+    /// under what proxies in front allow an idle request.</summary>
+    public TimeSpan MaxFetchWait { get; set; } = TimeSpan.FromSeconds(20);
+
     /// <summary>A notice sent on a stream and not acknowledged within this time is sent again.</summary>
     public TimeSpan RedeliveryTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

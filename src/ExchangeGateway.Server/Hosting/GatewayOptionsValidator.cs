@@ -51,6 +51,7 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         }
         Positive(nameof(options.RequestIdRetention), options.RequestIdRetention);
         Positive(nameof(options.RedeliveryTimeout), options.RedeliveryTimeout);
+        Positive(nameof(options.MaxFetchWait), options.MaxFetchWait);
         Positive(nameof(options.AcknowledgementDeadline), options.AcknowledgementDeadline);
         Positive(nameof(options.DeadlineSweepInterval), options.DeadlineSweepInterval);
         Positive(nameof(options.FileReloadInterval), options.FileReloadInterval);

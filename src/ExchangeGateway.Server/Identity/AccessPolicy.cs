@@ -30,6 +30,8 @@ internal static class AccessPolicy
         [Method(ChainService.Descriptor, "GetOverview")] = [OrganisationRole.ChainCoordination, OrganisationRole.Coa],
         [Method(ChainService.Descriptor, "ResolveEscalation")] = [OrganisationRole.ChainCoordination],
         [Method(NoticeFeed.Descriptor, "Subscribe")] = Everyone,
+        [Method(PullFeedService.Descriptor, "FetchNotices")] = Everyone,
+        [Method(PullFeedService.Descriptor, "AcknowledgeNotices")] = Everyone,
         [Method(GatewayService.Descriptor, "Ping")] = Everyone,
         [HealthCheck] = Everyone,
         [HealthWatch] = Everyone,

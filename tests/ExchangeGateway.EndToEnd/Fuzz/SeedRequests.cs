@@ -43,6 +43,8 @@ public static class SeedRequests
             "exchange.v1.ReportCheckInRequest" => new ReportCheckInRequest { RequestId = requestId, VNumber = world.ArrivedVNumbers[0] },
             "exchange.v1.ResolveEscalationRequest" => new ResolveEscalationRequest { RequestId = requestId, EscalationId = Guid.NewGuid().ToString(), Note = "Resolved by phone." },
             "exchange.v1.GetOverviewRequest" => new GetOverviewRequest { MunicipalityCode = "0363" },
+            "exchange.v1.FetchNoticesRequest" => new FetchNoticesRequest { MaxNotices = (uint)random.Next(1, 20) },
+            "exchange.v1.AcknowledgeNoticesRequest" => new AcknowledgeNoticesRequest { Sequences = { (ulong)random.Next(1, 50) } },
             "exchange.v1.SubscribeRequest" => new SubscribeRequest { Open = new OpenFeed { MaxUnacknowledged = 10 } },
             _ => null,
         };

@@ -19,6 +19,7 @@ public sealed class GatewayOptionsValidatorTests
         { "window relation", o => o.DefaultStreamWindow = 2000, "Gateway:DefaultStreamWindow (2000) must not exceed Gateway:MaxStreamWindow (1000)" },
         { "RequestIdRetention", o => o.RequestIdRetention = TimeSpan.Zero, "Gateway:RequestIdRetention must be a positive duration" },
         { "RedeliveryTimeout", o => o.RedeliveryTimeout = TimeSpan.FromSeconds(-1), "Gateway:RedeliveryTimeout must be a positive duration" },
+        { "MaxFetchWait", o => o.MaxFetchWait = TimeSpan.Zero, "Gateway:MaxFetchWait must be a positive duration" },
         { "AcknowledgementDeadline", o => o.AcknowledgementDeadline = TimeSpan.FromHours(-1), "Gateway:AcknowledgementDeadline must be a positive duration" },
         { "DeadlineSweepInterval", o => o.DeadlineSweepInterval = TimeSpan.Zero, "Gateway:DeadlineSweepInterval must be a positive duration" },
         { "FileReloadInterval", o => o.FileReloadInterval = TimeSpan.Zero, "Gateway:FileReloadInterval must be a positive duration" },

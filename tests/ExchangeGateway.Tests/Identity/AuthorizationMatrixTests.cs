@@ -40,6 +40,8 @@ public sealed class AuthorizationMatrixTests(GatewayHostFixture fixture) : IClas
         ["IndService/ReportCheckIn"] = [Ind],
         ["ChainService/GetOverview"] = [Chain, Coa],
         ["ChainService/ResolveEscalation"] = [Chain],
+        ["PullFeedService/FetchNotices"] = [Coa, Ind, Chain, Own, Foreign],
+        ["PullFeedService/AcknowledgeNotices"] = [Coa, Ind, Chain, Own, Foreign],
         ["GatewayService/Ping"] = [Coa, Ind, Chain, Own, Foreign],
     };
 
@@ -67,7 +69,7 @@ public sealed class AuthorizationMatrixTests(GatewayHostFixture fixture) : IClas
     [Fact]
     public void Matrix_CoversEveryRpcOfTheContracts()
     {
-        var published = new[] { ArrivalService.Descriptor, MunicipalityService.Descriptor, IndService.Descriptor, ChainService.Descriptor, GatewayService.Descriptor }
+        var published = new[] { ArrivalService.Descriptor, MunicipalityService.Descriptor, IndService.Descriptor, ChainService.Descriptor, PullFeedService.Descriptor, GatewayService.Descriptor }
             .SelectMany(s => s.Methods.Select(m => $"{s.Name}/{m.Name}"))
             .ToHashSet();
 
@@ -201,6 +203,9 @@ public sealed class AuthorizationMatrixTests(GatewayHostFixture fixture) : IClas
             "IndService/ReportCheckIn" => new ReportCheckInRequest { RequestId = requestId, VNumber = vNumber },
             "ChainService/GetOverview" => new GetOverviewRequest(),
             "ChainService/ResolveEscalation" => new ResolveEscalationRequest { RequestId = requestId, EscalationId = await OpenEscalationAsync(), Note = "Matrix test." },
+            // Each caller its own feed; one notice at most, not waiting.
+            "PullFeedService/FetchNotices" => new FetchNoticesRequest { MaxNotices = 1 },
+            "PullFeedService/AcknowledgeNotices" => new AcknowledgeNoticesRequest { Sequences = { 1 } },
             "GatewayService/Ping" => new PingRequest(),
             _ => throw new ArgumentOutOfRangeException(nameof(method), method, "No request for this method; add one."),
         };

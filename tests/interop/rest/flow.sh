@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The chain over REST only (curl, mutual TLS with the development certificates): COA announces, the
-# municipality reads the arrival, COA reports departure and arrival, the municipality reports the BRP
+# municipality reads the arrival, fetches and acknowledges its notice (pull feed), COA reports departure and arrival, the municipality reports the BRP
 # registration and the BSNs, and everyone sees the outcome. Refusals are checked too: each must be a
 # problem (application/problem+json) with the right status.
 #   tests/interop/rest/flow.sh https://127.0.0.1:5443 certs/dev
@@ -64,6 +64,16 @@ call gemeente-amsterdam GET "/v1/arrivals/$id"; expect 200 application/json "the
 
 call gemeente-amsterdam GET "/v1/arrivals?caseReference=REST-$run"; expect 200 application/json "the municipality finds it by case reference"; listed=$(body)
 [[ $(field 'v.arrivals.length' <<<"$listed") == 1 ]] || fail "listing by case reference: $listed"
+
+call gemeente-amsterdam POST /v1/notice-leases '{"maxNotices":100,"wait":"10s"}'; expect 200 application/json "the municipality fetches its notices (long poll)"; leased=$(body)
+seq=$(field "v.notices.filter(n=>n.subject==='$id' && n.arrivalAnnounced).map(n=>n.sequence)[0]" <<<"$leased")
+[[ -n $seq && $seq != undefined ]] || fail "the announcement is not among the fetched notices: $leased"
+call gemeente-amsterdam POST /v1/notice-leases '{"maxNotices":100}'; expect 200 application/json "a second poller gets nothing the first holds"
+[[ $(field "v.notices.some(n=>n.sequence==$seq)" <<<"$(body)") == false ]] || fail "a leased notice went to a second fetch"
+call gemeente-amsterdam POST /v1/notice-acknowledgements '{"sequences":["'"$seq"'"]}'; expect 200 application/json "the municipality acknowledges it"
+[[ $(field "v.sequences.map(String).includes('$seq')" <<<"$(body)") == true ]] || fail "the acknowledgement was not confirmed: $(body)"
+call coa GET "/v1/arrivals/$id"; expect 200 application/json "COA sees it received"
+[[ $(field v.arrival.state <<<"$(body)") == ARRIVAL_STATE_ACKNOWLEDGED ]] || fail "not acknowledged after the municipality's acknowledgement: $(body)"
 
 now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 call coa POST "/v1/arrivals/$id/departure" '{"requestId":"rest-'"$run"'-2","departedAt":"'"$now"'"}'; expect 200 application/json "COA reports the departure"

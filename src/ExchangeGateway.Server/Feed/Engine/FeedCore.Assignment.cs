@@ -17,6 +17,7 @@ internal sealed partial class FeedCore
         {
             HandingOver = false; // a stream here acknowledges again (or a new one opened): delivery stays
         }
+        DetachEndedLeases();
         if (!Active || HandingOver || _streams.Count == 0)
         {
             return;

@@ -37,6 +37,7 @@ internal sealed partial class FeedCore(FeedCoreSettings settings)
     private readonly HashSet<FeedCoreStream> _woken = [];
     private readonly List<ReplayLoad> _replayLoads = [];
     private readonly List<FeedEntry> _skipped = [];
+    private readonly List<FeedCoreStream> _endedLeases = [];
     private readonly HashSet<long> _acknowledgedDuringLoad = [];
     // Notices redacted while a read was out: the read may bring them back as they were.
     private readonly HashSet<long> _erasedDuringLoad = [];
@@ -102,6 +103,53 @@ internal sealed partial class FeedCore(FeedCoreSettings settings)
         }
         Pump(now);
     }
+
+    /// <summary>A pull lease: its fetch has answered with what it took. The stream takes nothing more,
+    /// what is queued for it but was not taken goes back to the pool, and what it took stays outstanding
+    /// on it, for no other stream or lease, until acknowledged or timed out; then it detaches by itself
+    /// (<see cref="TakeEndedLeases"/>).</summary>
+    public void Seal(FeedCoreStream stream, DateTimeOffset now)
+    {
+        if (!stream.IsOpen || stream.Sealed)
+        {
+            return;
+        }
+        stream.Sealed = true;
+        foreach (var entry in stream.Held.Where(e => e.Current!.Node is not null).ToList())
+        {
+            Release(entry, withdraw: true);
+            MakeEligible(entry);
+        }
+        Pump(now);
+    }
+
+    /// <summary>Sealed leases that hold nothing any more, detached since the last call.</summary>
+    public void TakeEndedLeases(List<FeedCoreStream> into)
+    {
+        into.AddRange(_endedLeases);
+        _endedLeases.Clear();
+    }
+
+    /// <summary>Detaches the sealed leases that hold nothing any more. The region stays (unlike when the
+    /// last stream detaches): a pull consumer's next fetch finds it loaded and answers at once.</summary>
+    private void DetachEndedLeases()
+    {
+        for (var i = _streams.Count - 1; i >= 0; i--)
+        {
+            var stream = _streams[i];
+            if (stream.Sealed && stream.Held.Count == 0 && stream.Writing is null && stream.Queue.Count == 0)
+            {
+                stream.IsOpen = false;
+                _streams.RemoveAt(i);
+                _woken.Remove(stream);
+                _endedLeases.Add(stream);
+            }
+        }
+    }
+
+    /// <summary>Whether what this instance can deliver now is known: the region is loaded, or the feed
+    /// is delivered elsewhere. A fetch that may not wait answers once this holds.</summary>
+    public bool Settled => !Active || HandingOver || (_regionValid && !_regionLoading);
 
     /// <summary>The next message for <paramref name="stream"/>'s writer, or null when nothing is queued.
     /// The writer calls <see cref="Written"/> once it is written.</summary>
@@ -431,6 +479,8 @@ internal sealed partial class FeedCore(FeedCoreSettings settings)
         KnownHead = Math.Max(KnownHead, head);
         _regionValid = true;
         ClearLoadNotes();
+        // A fetch waiting for the region learns it is loaded even when nothing in it is for it.
+        _woken.UnionWith(_streams);
         Pump(now);
     }
 

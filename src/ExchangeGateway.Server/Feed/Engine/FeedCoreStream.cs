@@ -29,7 +29,11 @@ internal sealed class FeedCoreStream
     /// and still outstanding. Never more than <see cref="Window"/>.</summary>
     public int Slots { get; set; }
 
-    public int Room => Window - Slots;
+    public int Room => Sealed ? 0 : Window - Slots;
+
+    /// <summary>A pull lease whose fetch has answered: it takes nothing more and detaches by itself once
+    /// what it holds is acknowledged or timed out (see <c>FeedCore.Seal</c>).</summary>
+    public bool Sealed { get; set; }
 
     /// <summary>Sends not yet taken by the stream's writer, in order.</summary>
     public LinkedList<OutgoingItem> Queue { get; } = new();

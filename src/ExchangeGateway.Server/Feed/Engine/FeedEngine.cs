@@ -24,6 +24,7 @@ internal sealed partial class FeedEngine : IAsyncDisposable
     private readonly Dictionary<FeedCoreStream, FeedSubscription> _subscriptions = [];
     private readonly List<FeedCoreStream> _woken = [];
     private readonly List<ReplayLoad> _replays = [];
+    private readonly List<FeedCoreStream> _endedLeases = [];
     private readonly CancellationTokenSource _stopping = new();
     private long _nextStreamId;
     private DateTimeOffset? _timerAt;
@@ -113,6 +114,64 @@ internal sealed partial class FeedEngine : IAsyncDisposable
         }
         _streamsChanged(this);
     }
+
+    /// <summary>A pull consumer's fetch: a lease of up to <paramref name="max"/> notices, waiting up to
+    /// <paramref name="wait"/> when none is free. The lease is a stream of its own in the core, so what
+    /// it took is outstanding on it alone (never on a stream or another lease at the same time) until
+    /// acknowledged or timed out; once the fetch answers it is sealed and takes nothing more.</summary>
+    public async Task<List<FeedMessage>> FetchAsync(int max, TimeSpan wait, Caller caller, AuditScope? audit, CancellationToken cancellationToken)
+    {
+        var lease = Attach(max, fromSequence: 0, caller, audit);
+        var taken = new List<FeedMessage>(max);
+        var patient = wait > TimeSpan.Zero;
+        try
+        {
+            using var waited = new CancellationTokenSource(patient ? wait : Timeout.InfiniteTimeSpan, _time);
+            using var waiting = CancellationTokenSource.CreateLinkedTokenSource(waited.Token, cancellationToken);
+            while (true)
+            {
+                while (taken.Count < max && TakeNext(lease) is { IsNotice: true } message)
+                {
+                    taken.Add(message);
+                    Written(lease);
+                }
+                if (taken.Count > 0 || cancellationToken.IsCancellationRequested || ((!patient || waited.IsCancellationRequested) && Settled))
+                {
+                    return taken;
+                }
+                try
+                {
+                    // Past the wait (or asked not to wait), only for the region to be loaded.
+                    await lease.WaitAsync(patient && !waited.IsCancellationRequested ? waiting.Token : cancellationToken);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // Waited out: one last look, then answer with what there is.
+                }
+            }
+        }
+        finally
+        {
+            Run((core, now) => core.Seal(lease.Stream, now));
+        }
+    }
+
+    /// <summary>See <see cref="FeedCore.Settled"/>.</summary>
+    private bool Settled
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _core.Settled;
+            }
+        }
+    }
+
+    /// <summary>A subscription of no stream, for acknowledgements that come without one (a pull
+    /// consumer's): they count for the feed whoever took the notices.</summary>
+    public FeedSubscription Unattached(Caller caller, AuditScope? audit) =>
+        new(this, new FeedCoreStream(id: 0, window: 1, fromSequence: 0) { IsOpen = false }, caller, audit);
 
     public FeedMessage? TakeNext(FeedSubscription subscription)
     {
@@ -223,6 +282,7 @@ internal sealed partial class FeedEngine : IAsyncDisposable
 
     private void Run(Action<FeedCore, DateTimeOffset> change)
     {
+        bool leasesEnded;
         lock (_gate)
         {
             if (_disposed)
@@ -231,6 +291,12 @@ internal sealed partial class FeedEngine : IAsyncDisposable
             }
             change(_core, _time.GetUtcNow());
             Effects();
+            leasesEnded = _endedLeases.Count > 0;
+            _endedLeases.Clear();
+        }
+        if (leasesEnded)
+        {
+            _streamsChanged(this);
         }
     }
 
@@ -241,6 +307,11 @@ internal sealed partial class FeedEngine : IAsyncDisposable
         while (_core.NextDue is { } due && due <= now)
         {
             _core.Tick(now);
+        }
+        _core.TakeEndedLeases(_endedLeases);
+        foreach (var lease in _endedLeases)
+        {
+            _subscriptions.Remove(lease);
         }
         _core.TakeWoken(_woken);
         foreach (var stream in _woken)

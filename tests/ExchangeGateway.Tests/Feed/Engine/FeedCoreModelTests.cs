@@ -4,7 +4,8 @@ namespace ExchangeGateway.Tests.Feed.Engine;
 
 /// <summary>The feed core against seeded random schedules of commits, streams opening and closing with
 /// random windows and behaviours, writes, acknowledgements from any stream, replays, time steps,
-/// reads answered late, instance restarts, lease moves between two instances and erasures, with every
+/// reads answered late, instance restarts, lease moves between two instances, erasures and pull
+/// consumers' fetches (leases that take once and are sealed), with every
 /// invariant of the guarantee checked after every step (see <see cref="FeedModel"/>). A failing
 /// schedule is shrunk by CsCheck and reported with its seed; each such seed is kept below.</summary>
 public sealed class FeedCoreModelTests
@@ -19,7 +20,8 @@ public sealed class FeedCoreModelTests
         (6, Make(StepKind.CompleteLoads)),
         (1, Make(StepKind.Restart)),
         (3, Make(StepKind.Lease)),
-        (1, Make(StepKind.Erase)));
+        (1, Make(StepKind.Erase)),
+        (4, Make(StepKind.Fetch)));
 
     private static readonly Gen<(int Instances, int MinimumRegion, ScheduleStep[] Steps)> Schedules =
         Gen.Select(Gen.Int[1, 2], Gen.Int[2, 12], Steps.Array[10, 160]);

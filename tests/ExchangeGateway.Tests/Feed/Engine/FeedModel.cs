@@ -20,6 +20,7 @@ internal enum StepKind
     Restart,
     Lease,
     Erase,
+    Fetch,
 }
 
 internal readonly record struct ScheduleStep(StepKind Kind, int A, int B, int C, int D)
@@ -121,7 +122,8 @@ internal sealed class FeedModel
                 Open(step.A % _instances.Length, 1 + (step.B % 6), (Behaviour)(step.C % 4), step.D);
                 break;
             case StepKind.Close:
-                if (OpenStreams.ElementAtOrDefault(step.A % Math.Max(1, OpenStreams.Count())) is { } closing)
+                // A lease is never closed: it ends by itself once what it took is acknowledged or timed out.
+                if (OpenStreams.Where(s => !s.IsLease).ElementAtOrDefault(step.A % Math.Max(1, OpenStreams.Count(s => !s.IsLease))) is { } closing)
                 {
                     Close(closing);
                 }
@@ -154,6 +156,9 @@ internal sealed class FeedModel
                 break;
             case StepKind.Erase:
                 Erase(Subjects[step.A % Subjects.Length]);
+                break;
+            case StepKind.Fetch:
+                Fetch(step.A % _instances.Length, 1 + (step.B % 4), acknowledges: step.C % 3 != 0);
                 break;
         }
     }
@@ -205,6 +210,19 @@ internal sealed class FeedModel
         var core = _instances[instance].Core;
         var stream = new ModelStream(id, instance, behaviour, window, from, _now, core.Attach(id, window, from, _now)) { Disruptions = _disruptions };
         _streams.Add(stream);
+    }
+
+    /// <summary>A pull consumer's fetch: a lease of up to <paramref name="max"/> notices, taken at once,
+    /// then sealed. One that acknowledges (prompt) does so when the world settles; one that does not lets
+    /// what it took time out.</summary>
+    private void Fetch(int instance, int max, bool acknowledges)
+    {
+        Open(instance, max, acknowledges ? Behaviour.Prompt : Behaviour.Silent, replay: 1);
+        var lease = _streams[^1];
+        lease.IsLease = true;
+        Write(lease, max);
+        _instances[instance].Core.Seal(lease.Core, _now);
+        Collect();
     }
 
     private void Close(ModelStream stream)
@@ -424,6 +442,17 @@ internal sealed class FeedModel
             instance.ReplayLoads.AddRange(replays.Select(r => (r, early ? ReadReplay(r) : null)));
             instance.Woken.Clear();
             instance.Core.TakeWoken(instance.Woken);
+            var ended = new List<FeedCoreStream>();
+            instance.Core.TakeEndedLeases(ended);
+            foreach (var lease in _streams.Where(m => ended.Contains(m.Core)))
+            {
+                if (!lease.IsLease || lease.Core.Held.Count > 0)
+                {
+                    throw new ModelViolation($"stream {lease.Id} ended by the core although it is no sealed lease or still holds notices");
+                }
+                lease.Open = false;
+                lease.ClosedAt = _now;
+            }
         }
     }
 
@@ -494,7 +523,7 @@ internal sealed class FeedModel
     {
         for (var instance = 0; instance < _instances.Length; instance++)
         {
-            if (!OpenStreams.Any(s => s.Instance == instance && s.Behaviour == Behaviour.Prompt && s.ReplayFrom == 0))
+            if (!OpenStreams.Any(s => s.Instance == instance && s.Behaviour == Behaviour.Prompt && !s.IsLease && s.ReplayFrom == 0))
             {
                 Open(instance, 3, Behaviour.Prompt, 1);
             }
@@ -641,6 +670,11 @@ internal sealed class FeedModel
                         throw new ModelViolation($"notice {entry.Sequence} held by stream {stream.Id} names another holder");
                     }
                 }
+                if (stream.Sealed && (stream.Queue.Count > 0 || stream.Writing is not null
+                    || stream.Held.Any(e => !_streams.First(m => m.Core == stream).Written.Any(w => w.Sequence == e.Sequence))))
+                {
+                    throw new ModelViolation($"sealed lease {stream.Id} was given a notice after its fetch answered");
+                }
                 if (!core.Active && (stream.Held.Count > 0 || stream.Queue.Count > 0))
                 {
                     throw new ModelViolation($"instance {i} does not deliver the feed but stream {stream.Id} holds or has queued notices");
@@ -706,7 +740,7 @@ internal sealed class FeedModel
         {
             return;
         }
-        var prompt = OpenStreams.Where(s => s.Instance == active && s.Behaviour == Behaviour.Prompt && s.Core.Cursor == FeedCoreStream.Live).ToList();
+        var prompt = OpenStreams.Where(s => s.Instance == active && s.Behaviour == Behaviour.Prompt && !s.IsLease && s.Core.Cursor == FeedCoreStream.Live).ToList();
         if (prompt.Count == 0)
         {
             return;
@@ -781,6 +815,9 @@ internal sealed class FeedModel
         public bool Open { get; set; } = true;
         public List<Sent> Written { get; } = [];
         public long? CaughtUpHead { get; set; }
+
+        /// <summary>A pull consumer's fetch (sealed once it has taken what it could).</summary>
+        public bool IsLease { get; set; }
 
         /// <summary>Lease moves and restarts before the stream opened.</summary>
         public int Disruptions { get; init; }
