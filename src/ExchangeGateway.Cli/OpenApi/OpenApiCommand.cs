@@ -15,12 +15,10 @@ internal static class OpenApiCommand
         var command = new Command("openapi", "Write the OpenAPI 3 document of the REST surface (what the gateway serves at /v1/openapi.json).") { protos, output };
         command.SetAction(async (result, cancellationToken) =>
         {
-            var folder = Path.Combine(result.GetValue(protos)!, "exchange", "v1");
-            if (!Directory.Exists(folder))
-            {
-                throw new UsageException($"no .proto files in {folder}: run from the repository's root or give --protos.");
-            }
-            var document = OpenApiDocument.Generate(OpenApiDocument.Version, ProtoComments.Read(Directory.GetFiles(folder, "*.proto").Order(StringComparer.Ordinal)));
+            var folder = result.GetValue(protos)!;
+            var comments = ProtoComments.ReadContract(folder)
+                ?? throw new UsageException($"no exchange/v1 .proto files under {folder}: run from the repository's root or give --protos.");
+            var document = OpenApiDocument.Generate(OpenApiDocument.Version, comments);
             if (result.GetValue(output) is { } path)
             {
                 await File.WriteAllTextAsync(path, document, cancellationToken);

@@ -91,43 +91,43 @@ internal static class Problems
         json.WriteNumber("status", httpStatus);
         json.WriteString("detail", status.Message);
         json.WriteString("code", CodeName(code));
-        foreach (var info in Unpack<ErrorInfo>(status))
+        if (Unpack<ErrorInfo>(status).FirstOrDefault() is { } info)
         {
             json.WriteString("reason", info.Reason);
-            break;
         }
-        var fields = Unpack<BadRequest>(status).SelectMany(b => b.FieldViolations).ToList();
-        if (fields.Count > 0)
-        {
-            json.WriteStartArray("invalidParams");
-            foreach (var field in fields)
-            {
-                json.WriteStartObject();
-                json.WriteString("name", field.Field);
-                json.WriteString("reason", field.Description);
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
-        }
-        var violations = Unpack<PreconditionFailure>(status).SelectMany(p => p.Violations).ToList();
-        if (violations.Count > 0)
-        {
-            json.WriteStartArray("violations");
-            foreach (var violation in violations)
-            {
-                json.WriteStartObject();
-                json.WriteString("type", violation.Type);
-                json.WriteString("subject", violation.Subject);
-                json.WriteString("description", violation.Description);
-                json.WriteEndObject();
-            }
-            json.WriteEndArray();
-        }
+        WriteArray(json, "invalidParams", Unpack<BadRequest>(status).SelectMany(b => b.FieldViolations),
+            f => [("name", f.Field), ("reason", f.Description)]);
+        WriteArray(json, "violations", Unpack<PreconditionFailure>(status).SelectMany(p => p.Violations),
+            v => [("type", v.Type), ("subject", v.Subject), ("description", v.Description)]);
         if (retry?.RetryDelay is { } delay)
         {
             json.WriteNumber("retryAfter", delay.ToTimeSpan().TotalSeconds);
         }
         json.WriteEndObject();
+    }
+
+    /// <summary>An array of flat objects, left out when empty.</summary>
+    private static void WriteArray<T>(Utf8JsonWriter json, string name, IEnumerable<T> items, Func<T, (string Name, string Value)[]> properties)
+    {
+        var started = false;
+        foreach (var item in items)
+        {
+            if (!started)
+            {
+                json.WriteStartArray(name);
+                started = true;
+            }
+            json.WriteStartObject();
+            foreach (var (property, value) in properties(item))
+            {
+                json.WriteString(property, value);
+            }
+            json.WriteEndObject();
+        }
+        if (started)
+        {
+            json.WriteEndArray();
+        }
     }
 
     private static IEnumerable<T> Unpack<T>(Status status) where T : class, IMessage<T>, new()

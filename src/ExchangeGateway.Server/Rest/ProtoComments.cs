@@ -8,7 +8,15 @@ namespace ExchangeGateway.Server.Rest;
 /// from the files the descriptors were compiled from.</summary>
 internal static partial class ProtoComments
 {
-    public static Dictionary<string, string> Read(IEnumerable<string> protoFiles)
+    /// <summary>The comments of the exchange.v1 contract under <paramref name="protosFolder"/> (the
+    /// repository's <c>protos/</c>), or null when it holds none.</summary>
+    public static Dictionary<string, string>? ReadContract(string protosFolder)
+    {
+        var folder = Path.Combine(protosFolder, "exchange", "v1");
+        return Directory.Exists(folder) ? Read(Directory.GetFiles(folder, "*.proto").Order(StringComparer.Ordinal)) : null;
+    }
+
+    private static Dictionary<string, string> Read(IEnumerable<string> protoFiles)
     {
         var comments = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in protoFiles)

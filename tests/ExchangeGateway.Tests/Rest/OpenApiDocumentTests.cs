@@ -14,8 +14,8 @@ public sealed class OpenApiDocumentTests(GatewayHostFixture fixture) : IClassFix
 {
     private static readonly string CommittedPath = Path.Combine(TestRepository.Root(), "openapi", "exchange-v1.json");
 
-    private static string Generated() => OpenApiDocument.Generate(OpenApiDocument.Version,
-        ProtoComments.Read(Directory.GetFiles(Path.Combine(TestRepository.Root(), "protos", "exchange", "v1"), "*.proto").Order(StringComparer.Ordinal)));
+    private static string Generated() =>
+        OpenApiDocument.Generate(OpenApiDocument.Version, ProtoComments.ReadContract(Path.Combine(TestRepository.Root(), "protos"))!);
 
     [Fact]
     public void Generate_FromTheContract_IsTheCommittedDocument()
