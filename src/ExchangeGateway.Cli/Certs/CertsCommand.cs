@@ -28,13 +28,13 @@ internal static class CertsCommand
             var target = Path.GetFullPath(result.GetValue(directory)!);
             if (DevCertificateAuthority.Exists(target) && !result.GetValue(force))
             {
-                DevCertificateAuthority.EnsureCrl(target);
+                DevCertificateAuthority.Complete(target);
                 Console.WriteLine($"Development certificates already exist in {target} (use --force to replace them).");
                 return 0;
             }
             DevCertificateAuthority.Generate(target);
             Console.WriteLine($"Wrote development certificates to {target}:");
-            Console.WriteLine($"  {DevCertificateAuthority.CaFile} (trust anchor), {DevCertificateAuthority.CrlFile} (its CRL, empty), server.crt/.key (localhost, 127.0.0.1, ::1), {DevCertificateAuthority.RegistryFile}");
+            Console.WriteLine($"  {DevCertificateAuthority.CaFile} (trust anchor), {DevCertificateAuthority.CrlFile} (its CRL, empty), server.crt/.key (localhost, 127.0.0.1, ::1), {DevCertificateAuthority.GatewayClientName}.crt/.key (the gateway's client certificate for webhooks), {DevCertificateAuthority.RegistryFile}");
             foreach (var organisation in DevCertificateAuthority.DefaultOrganisations)
             {
                 var codes = organisation.MunicipalityCodes.Count > 0 ? " serving " + string.Join(", ", organisation.MunicipalityCodes) : "";

@@ -70,8 +70,12 @@ internal static class GatewayLauncher
             var auditKey = configured["Audit:KeyPath"] ?? Path.Combine(certificates, DevAuditKeyFile);
             AuditKey.CreateFileIfMissing(auditKey);
             overrides["Gateway:Audit:KeyPath"] = auditKey;
-            // The development CA's CRL, so `exgw certs revoke` can be rehearsed against a running gateway.
-            DevCertificateAuthority.EnsureCrl(certificates);
+            // The development CA's CRL, so `exgw certs revoke` can be rehearsed against a running gateway,
+            // and the gateway's client certificate for webhooks, with the CA as the receivers' anchor.
+            DevCertificateAuthority.Complete(certificates);
+            overrides["Gateway:Webhooks:ClientCertificatePath"] = configured["Webhooks:ClientCertificatePath"] ?? DevCertificateAuthority.CertificatePath(certificates, DevCertificateAuthority.GatewayClientName);
+            overrides["Gateway:Webhooks:ClientKeyPath"] = configured["Webhooks:ClientKeyPath"] ?? DevCertificateAuthority.KeyPath(certificates, DevCertificateAuthority.GatewayClientName);
+            overrides["Gateway:Webhooks:TrustAnchorsPath"] = configured["Webhooks:TrustAnchorsPath"] ?? Path.Combine(certificates, DevCertificateAuthority.CaFile);
             var crl = Path.Combine(certificates, DevCertificateAuthority.CrlFile);
             if (!configured.GetSection("Tls:CrlPaths").GetChildren().Any() && File.Exists(crl))
             {

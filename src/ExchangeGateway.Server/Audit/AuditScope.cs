@@ -27,6 +27,14 @@ internal sealed class AuditScope(AuditKey key, Caller caller, string operation, 
     public static AuditScope? Of(ServerCallContext context) =>
         context.UserState.TryGetValue(UserStateKey, out var scope) ? scope as AuditScope : null;
 
+    /// <summary>The operation under which webhook deliveries are recorded (no call: the gateway posts).</summary>
+    public const string WebhookOperation = "webhook delivery";
+
+    /// <summary>The scope of a webhook subscription: its deliveries are recorded as a stream's are, under
+    /// a trace of their own.</summary>
+    public static AuditScope ForWebhook(AuditKey key, Caller caller, DateTime now) => new(key, caller, WebhookOperation,
+        new TraceIds(ActivityTraceId.CreateRandom().ToHexString(), ActivitySpanId.CreateRandom().ToHexString(), null), now);
+
     public static AuditScope Begin(AuditKey key, Caller caller, ServerCallContext context, DateTime now)
     {
         var scope = new AuditScope(key, caller, context.Method, Trace(context.GetHttpContext()), now);

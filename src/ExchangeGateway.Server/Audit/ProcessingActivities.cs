@@ -24,6 +24,9 @@ internal static class ProcessingActivities
         ["Subscribe"] = "Ontvangen notificaties",
         ["FetchNotices"] = "Ontvangen notificaties",
         ["AcknowledgeNotices"] = "Ontvangen notificaties",
+        [AuditScope.WebhookOperation] = "Ontvangen notificaties",
+        ["ListWebhookSubscriptions"] = "Beheren webhooks",
+        ["RetryParkedNotices"] = "Beheren webhooks",
     };
 
     public static string Of(string method)

@@ -66,6 +66,7 @@ internal static class EscalationResolution
         EscalationKind.RegistrationOverdue => "BRP registration overdue",
         EscalationKind.CheckInOverdue => "IND check-in overdue",
         EscalationKind.IdentifierConflict => "identifier conflict",
+        EscalationKind.WebhookRefused => "webhook refused",
         _ => kind.ToString(),
     };
 }

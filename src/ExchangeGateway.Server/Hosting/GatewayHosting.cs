@@ -83,12 +83,20 @@ public static partial class GatewayHosting
         services.AddSingleton<MergedMunicipalityMoves>();
         services.AddHostedService<MunicipalityTableMonitor>();
         services.AddSingleton<IdentifierConflicts>();
+        services.AddSingleton<Webhooks.WebhookTransport>();
+        services.AddSingleton<IReloadable>(sp => sp.GetRequiredService<Webhooks.WebhookTransport>());
+        services.AddSingleton<Webhooks.WebhookParking>();
+        services.AddSingleton<Webhooks.WebhookServices>();
+        services.AddSingleton<Webhooks.WebhookDispatcher>();
+        services.AddSingleton<IReloadObserver>(sp => sp.GetRequiredService<Webhooks.WebhookDispatcher>());
+        services.AddHostedService(sp => sp.GetRequiredService<Webhooks.WebhookDispatcher>());
         services.AddGatewayTelemetry(builder.Configuration);
         // Listed explicitly: the discovery of AddGrpcReflection finds only services derived from a
         // generated base class, and NoticeFeed is bound by hand (see NoticeFeedGrpcService).
         services.AddSingleton(new Grpc.Reflection.ReflectionServiceImpl(
             Contracts.V1.ArrivalService.Descriptor, Contracts.V1.MunicipalityService.Descriptor, Contracts.V1.IndService.Descriptor,
             Contracts.V1.ChainService.Descriptor, Contracts.V1.NoticeFeed.Descriptor, Contracts.V1.PullFeedService.Descriptor, Contracts.V1.GatewayService.Descriptor,
+            Contracts.V1.WebhookService.Descriptor,
             Grpc.Health.V1.Health.Descriptor, Grpc.Reflection.V1Alpha.ServerReflection.Descriptor));
         services.AddGrpcReflection();
         services.AddGrpc(grpc =>
@@ -115,6 +123,7 @@ public static partial class GatewayHosting
         app.MapGrpcService<ChainGrpcService>();
         app.MapGrpcService<NoticeFeedGrpcService>();
         app.MapGrpcService<PullFeedGrpcService>();
+        app.MapGrpcService<Webhooks.WebhookGrpcService>();
         app.MapGrpcService<GatewayGrpcService>();
         app.MapGrpcHealthChecksService();
         var openApi = OpenApiDocument.Committed();

@@ -117,6 +117,31 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         }
         Readable("Audit:KeyPath", options.Audit.KeyPath);
 
+        var webhooks = options.Webhooks;
+        Positive("Webhooks:RequestTimeout", webhooks.RequestTimeout);
+        Positive("Webhooks:FirstRetryDelay", webhooks.FirstRetryDelay);
+        if (webhooks.MaxRetryDelay < webhooks.FirstRetryDelay)
+        {
+            problems.Add($"Gateway:Webhooks:MaxRetryDelay ({webhooks.MaxRetryDelay}) must be at least Gateway:Webhooks:FirstRetryDelay ({webhooks.FirstRetryDelay})");
+        }
+        AtLeast("Webhooks:DefaultConcurrency", webhooks.DefaultConcurrency, 1);
+        AtLeast("Webhooks:MaxConcurrency", webhooks.MaxConcurrency, webhooks.DefaultConcurrency);
+        Readable("Webhooks:ClientCertificatePath", webhooks.ClientCertificatePath);
+        Readable("Webhooks:ClientKeyPath", webhooks.ClientKeyPath);
+        Readable("Webhooks:TrustAnchorsPath", webhooks.TrustAnchorsPath);
+        for (var i = 0; i < webhooks.AllowedNetworks.Count; i++)
+        {
+            if (!System.Net.IPNetwork.TryParse(webhooks.AllowedNetworks[i], out _))
+            {
+                problems.Add($"Gateway:Webhooks:AllowedNetworks:{i}: '{webhooks.AllowedNetworks[i]}' is not a network in CIDR notation (e.g. 10.20.0.0/16)");
+            }
+        }
+        if (webhooks.PublicBaseUrl is { Length: > 0 } baseUrl
+            && (!Uri.TryCreate(baseUrl, UriKind.Absolute, out var publicBase) || publicBase.Scheme != Uri.UriSchemeHttps))
+        {
+            problems.Add($"Gateway:Webhooks:PublicBaseUrl: '{baseUrl}' is not an https:// address");
+        }
+
         return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
     }
 }

@@ -32,6 +32,8 @@ internal static class AccessPolicy
         [Method(NoticeFeed.Descriptor, "Subscribe")] = Everyone,
         [Method(PullFeedService.Descriptor, "FetchNotices")] = Everyone,
         [Method(PullFeedService.Descriptor, "AcknowledgeNotices")] = Everyone,
+        [Method(WebhookService.Descriptor, "ListWebhookSubscriptions")] = [OrganisationRole.ChainCoordination],
+        [Method(WebhookService.Descriptor, "RetryParkedNotices")] = [OrganisationRole.ChainCoordination],
         [Method(GatewayService.Descriptor, "Ping")] = Everyone,
         [HealthCheck] = Everyone,
         [HealthWatch] = Everyone,

@@ -22,8 +22,12 @@ public sealed record Organisation(
     string Name,
     OrganisationRole Role,
     IReadOnlyList<string> Oins,
-    IReadOnlyList<string> MunicipalityCodes)
+    IReadOnlyList<string> MunicipalityCodes,
+    IReadOnlyList<Webhooks.WebhookEndpoint>? Webhooks = null)
 {
+    /// <summary>The feeds of this organisation the operator has delivered by webhook.</summary>
+    public IReadOnlyList<Webhooks.WebhookEndpoint> WebhookEndpoints => Webhooks ?? [];
+
     /// <summary>The feeds this organisation may open.</summary>
     public IEnumerable<string> Feeds => Role switch
     {

@@ -2,6 +2,7 @@ using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ExchangeGateway.Server.Validation;
+using ExchangeGateway.Server.Webhooks;
 
 namespace ExchangeGateway.Server.Identity;
 
@@ -70,6 +71,14 @@ public sealed class OrganisationRegistry
             {
                 errors.Add($"organisation '{organisation.Id}' is not municipal but lists municipality codes");
             }
+            foreach (var webhook in organisation.WebhookEndpoints)
+            {
+                errors.AddRange(WebhookProblems(organisation, webhook));
+            }
+            foreach (var twice in organisation.WebhookEndpoints.GroupBy(w => w.Feed, StringComparer.Ordinal).Where(g => g.Count() > 1))
+            {
+                errors.Add($"organisation '{organisation.Id}' lists feed {twice.Key} for two webhooks (one per feed)");
+            }
         }
         foreach (var duplicate in Organisations.GroupBy(o => o.Id, StringComparer.Ordinal).Where(g => g.Count() > 1))
         {
@@ -84,6 +93,35 @@ public sealed class OrganisationRegistry
 
     public IReadOnlyList<Organisation> Organisations { get; }
 
+    /// <summary>Every webhook subscription, with its organisation.</summary>
+    public IEnumerable<(Organisation Organisation, WebhookEndpoint Endpoint)> Webhooks =>
+        Organisations.SelectMany(o => o.WebhookEndpoints.Select(w => (o, w)));
+
+    private static IEnumerable<string> WebhookProblems(Organisation organisation, WebhookEndpoint webhook)
+    {
+        var at = $"organisation '{organisation.Id}', webhook of feed {webhook.Feed}";
+        if (!organisation.Feeds.Contains(webhook.Feed, StringComparer.Ordinal))
+        {
+            yield return $"{at}: not a feed of this organisation";
+        }
+        if (!webhook.Url.IsAbsoluteUri || webhook.Url.Scheme != Uri.UriSchemeHttps)
+        {
+            yield return $"{at}: the url must be an absolute https:// address";
+        }
+        else if (webhook.Url.UserInfo.Length > 0 || webhook.Url.Fragment.Length > 0)
+        {
+            yield return $"{at}: the url must carry no user name, password or fragment";
+        }
+        if (webhook.Secret.Length < 24)
+        {
+            yield return $"{at}: the secret in {webhook.SecretPath} must be \"whsec_\" and at least 24 bytes in base64";
+        }
+        if (webhook.Concurrency is < 1)
+        {
+            yield return $"{at}: concurrency must be at least 1";
+        }
+    }
+
     public Organisation? FindByOin(string oin) => _byOin.GetValueOrDefault(oin);
 
     public static OrganisationRegistry Load(string path)
@@ -94,10 +132,43 @@ public sealed class OrganisationRegistry
         var organisations = file.Organisations
             ?? throw new InvalidDataException($"Organisation registry {path} has no \"organisations\" list.");
         // A missing role must not silently become the enum's first value (Coa).
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         return new OrganisationRegistry(organisations.Select(o => new Organisation(
             o.Id, o.Name ?? o.Id,
             o.Role ?? throw new InvalidDataException($"Organisation registry {path}: organisation '{o.Id}' has no role."),
-            o.Oins ?? [], o.MunicipalityCodes ?? [])));
+            o.Oins ?? [], o.MunicipalityCodes ?? [],
+            o.Webhooks is { Count: > 0 } webhooks ? [.. webhooks.Select(w => Webhook(path, folder, o, w))] : null)));
+    }
+
+    private static WebhookEndpoint Webhook(string path, string folder, RegistryEntry organisation, WebhookEntry entry)
+    {
+        var where = $"Organisation registry {path}: organisation '{organisation.Id}'";
+        string feed;
+        if (entry.MunicipalityCode is { } code)
+        {
+            feed = FeedNames.Municipality(code);
+        }
+        else
+        {
+            feed = organisation.Role switch
+            {
+                OrganisationRole.Coa => FeedNames.Coa,
+                OrganisationRole.Ind => FeedNames.Ind,
+                OrganisationRole.ChainCoordination => FeedNames.Chain,
+                _ => throw new InvalidDataException($"{where}: a municipal organisation's webhook names its municipalityCode."),
+            };
+        }
+        if (!Uri.TryCreate(entry.Url, UriKind.Absolute, out var url))
+        {
+            throw new InvalidDataException($"{where}: webhook url '{entry.Url}' is not an absolute address.");
+        }
+        var secretPath = entry.SecretPath ?? throw new InvalidDataException($"{where}: the webhook of {feed} has no secretPath.");
+        var secretFile = Path.Combine(folder, secretPath);
+        if (!File.Exists(secretFile))
+        {
+            throw new InvalidDataException($"{where}: the webhook secret file {secretFile} does not exist.");
+        }
+        return new WebhookEndpoint(feed, url, secretPath, WebhookSecret.Parse(File.ReadAllText(secretFile)), entry.Concurrency, entry.Content ?? WebhookContent.Thin);
     }
 
     /// <summary>Writes the registry; through a temporary file and a rename, so a gateway reloading it
@@ -114,9 +185,15 @@ public sealed class OrganisationRegistry
     public static string EntryJson(Organisation organisation) => JsonSerializer.Serialize(Entry(organisation), WriteOptions);
 
     private static RegistryEntry Entry(Organisation o) => new(o.Id, o.Name, o.Role, [.. o.Oins],
-        o.MunicipalityCodes.Count > 0 ? [.. o.MunicipalityCodes] : null);
+        o.MunicipalityCodes.Count > 0 ? [.. o.MunicipalityCodes] : null,
+        o.WebhookEndpoints.Count > 0 ? [.. o.WebhookEndpoints.Select(w => new WebhookEntry(
+            w.Feed.StartsWith(FeedNames.MunicipalityPrefix, StringComparison.Ordinal) ? w.Feed[FeedNames.MunicipalityPrefix.Length..] : null,
+            w.Url.OriginalString, w.SecretPath, w.Concurrency, w.Content))] : null);
 
     private sealed record RegistryFile(List<RegistryEntry>? Organisations);
 
-    private sealed record RegistryEntry(string Id, string? Name, OrganisationRole? Role, List<string>? Oins, List<string>? MunicipalityCodes);
+    private sealed record RegistryEntry(string Id, string? Name, OrganisationRole? Role, List<string>? Oins, List<string>? MunicipalityCodes,
+        List<WebhookEntry>? Webhooks = null);
+
+    private sealed record WebhookEntry(string? MunicipalityCode, string? Url, string? SecretPath, int? Concurrency, WebhookContent? Content);
 }

@@ -38,6 +38,7 @@ internal sealed class GatewayMetrics
         EscalationsResolved = _meter.CreateCounter<long>("exgw.escalations.resolved", "{escalation}", "Escalations resolved by chain coordination, by kind.");
         LimitRefusals = _meter.CreateCounter<long>("exgw.limits.refusals", "{call}", "Calls refused by a limit (limit: rate, streams).");
         Reloads = _meter.CreateCounter<long>("exgw.reloads", "{reload}", "Changed files looked at (file: registry, trust, server_certificate; outcome: reloaded, rejected).");
+        WebhookAttempts = _meter.CreateCounter<long>("exgw.webhook.attempts", "{request}", "Webhook POSTs (and connections refused before one), by feed kind and outcome: delivered, retried, parked, refused.");
         RetentionErased = _meter.CreateCounter<long>("exgw.retention.erased", "{record}", "Personal data erased by retention (what: arrival, unannounced_report, stored_answer).");
     }
 
@@ -66,6 +67,8 @@ internal sealed class GatewayMetrics
     public Counter<long> Reloads { get; }
 
     public Counter<long> RetentionErased { get; }
+
+    public Counter<long> WebhookAttempts { get; }
 
     /// <summary>Registers the per-feed gauges: unacknowledged notices and the age of the oldest (from
     /// the database, as the last snapshot saw them) and streams open on this instance.</summary>

@@ -37,7 +37,7 @@ internal static class OpenApiDocument
     }
 
     public static readonly ServiceDescriptor[] Services =
-        [ArrivalService.Descriptor, MunicipalityService.Descriptor, IndService.Descriptor, ChainService.Descriptor, PullFeedService.Descriptor, GatewayService.Descriptor];
+        [ArrivalService.Descriptor, MunicipalityService.Descriptor, IndService.Descriptor, ChainService.Descriptor, PullFeedService.Descriptor, WebhookService.Descriptor, GatewayService.Descriptor];
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 

@@ -192,6 +192,13 @@ internal sealed class NoticeEntity
     /// <summary>The audit record of the call whose change caused the notice (none for what the gateway
     /// does on its own, e.g. a merger move); a delivery is recorded as a link to it.</summary>
     public long? CauseRecordId { get; set; }
+
+    /// <summary>When the feed's webhook receiver refused the notice (a 4xx answer): it stays
+    /// unacknowledged and is not posted again until an operator retries it.</summary>
+    public DateTime? ParkedAt { get; set; }
+
+    /// <summary>Why it was parked ("HTTP 404 from https://…"), without personal data.</summary>
+    public string? ParkedReason { get; set; }
 }
 
 /// <summary>The first answer to a mutating request, kept so a retry gets the same answer.</summary>

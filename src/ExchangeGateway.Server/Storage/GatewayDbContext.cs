@@ -135,6 +135,7 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
             notice.Property(n => n.Type).HasMaxLength(100).IsUnicode(false);
             notice.Property(n => n.Subject).HasMaxLength(36).IsUnicode(false);
             notice.Property(n => n.AuditSubjects).IsUnicode(false);
+            notice.Property(n => n.ParkedReason).HasMaxLength(300);
             // Delivery reads "the unacknowledged notices of a feed in order"; a filtered index keeps
             // that read proportional to the backlog, not to the feed's history.
             notice.HasIndex(n => new { n.FeedId, n.Sequence })

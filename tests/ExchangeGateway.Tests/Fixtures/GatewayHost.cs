@@ -57,6 +57,9 @@ public sealed class GatewayHost : IAsyncDisposable
             options.OrganisationRegistryPath = TestPki.RegistryPath;
             options.Tls.TrustAnchorsPath = TestPki.CaPath;
             options.Audit.KeyPath = TestPki.AuditKeyPath;
+            options.Webhooks.ClientCertificatePath = TestPki.CertificatePath(Server.Identity.DevCertificateAuthority.GatewayClientName);
+            options.Webhooks.ClientKeyPath = TestPki.KeyPath(Server.Identity.DevCertificateAuthority.GatewayClientName);
+            options.Webhooks.TrustAnchorsPath = TestPki.CaPath;
             // Tests move fake time by days or months; background jobs ticking every few seconds or
             // every minute would run hundreds of thousands of times. Tests of those jobs set their own.
             options.FileReloadInterval = TimeSpan.FromHours(1);

@@ -42,6 +42,8 @@ public sealed class AuthorizationMatrixTests(GatewayHostFixture fixture) : IClas
         ["ChainService/ResolveEscalation"] = [Chain],
         ["PullFeedService/FetchNotices"] = [Coa, Ind, Chain, Own, Foreign],
         ["PullFeedService/AcknowledgeNotices"] = [Coa, Ind, Chain, Own, Foreign],
+        ["WebhookService/ListWebhookSubscriptions"] = [Chain],
+        ["WebhookService/RetryParkedNotices"] = [Chain],
         ["GatewayService/Ping"] = [Coa, Ind, Chain, Own, Foreign],
     };
 
@@ -69,7 +71,7 @@ public sealed class AuthorizationMatrixTests(GatewayHostFixture fixture) : IClas
     [Fact]
     public void Matrix_CoversEveryRpcOfTheContracts()
     {
-        var published = new[] { ArrivalService.Descriptor, MunicipalityService.Descriptor, IndService.Descriptor, ChainService.Descriptor, PullFeedService.Descriptor, GatewayService.Descriptor }
+        var published = new[] { ArrivalService.Descriptor, MunicipalityService.Descriptor, IndService.Descriptor, ChainService.Descriptor, PullFeedService.Descriptor, WebhookService.Descriptor, GatewayService.Descriptor }
             .SelectMany(s => s.Methods.Select(m => $"{s.Name}/{m.Name}"))
             .ToHashSet();
 
@@ -206,6 +208,9 @@ public sealed class AuthorizationMatrixTests(GatewayHostFixture fixture) : IClas
             // Each caller its own feed; one notice at most, not waiting.
             "PullFeedService/FetchNotices" => new FetchNoticesRequest { MaxNotices = 1 },
             "PullFeedService/AcknowledgeNotices" => new AcknowledgeNoticesRequest { Sequences = { 1 } },
+            "WebhookService/ListWebhookSubscriptions" => new ListWebhookSubscriptionsRequest(),
+            // This gateway's registry has no webhook: the call gets as far as the missing feed.
+            "WebhookService/RetryParkedNotices" => new RetryParkedNoticesRequest { RequestId = requestId },
             "GatewayService/Ping" => new PingRequest(),
             _ => throw new ArgumentOutOfRangeException(nameof(method), method, "No request for this method; add one."),
         };

@@ -469,6 +469,13 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                         .IsUnicode(false)
                         .HasColumnType("character varying(36)");
 
+                    b.Property<DateTime?>("ParkedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ParkedReason")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasMaxLength(36)

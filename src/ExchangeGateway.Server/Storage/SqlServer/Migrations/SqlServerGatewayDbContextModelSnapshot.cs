@@ -469,6 +469,13 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                         .IsUnicode(false)
                         .HasColumnType("varchar(36)");
 
+                    b.Property<DateTime?>("ParkedAt")
+                        .HasColumnType("datetime2");
+
+                    b.Property<string>("ParkedReason")
+                        .HasMaxLength(300)
+                        .HasColumnType("nvarchar(300)");
+
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasMaxLength(36)

@@ -460,6 +460,13 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                         .IsUnicode(false)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("ParkedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ParkedReason")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Subject")
                         .IsRequired()
                         .HasMaxLength(36)

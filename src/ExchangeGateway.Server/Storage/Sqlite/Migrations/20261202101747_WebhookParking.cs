@@ -1,0 +1,40 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
+{
+    /// <inheritdoc />
+    public partial class WebhookParking : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<DateTime>(
+                name: "ParkedAt",
+                table: "Notices",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "ParkedReason",
+                table: "Notices",
+                type: "TEXT",
+                maxLength: 300,
+                nullable: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "ParkedAt",
+                table: "Notices");
+
+            migrationBuilder.DropColumn(
+                name: "ParkedReason",
+                table: "Notices");
+        }
+    }
+}
