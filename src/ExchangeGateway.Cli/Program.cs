@@ -10,6 +10,7 @@ using ExchangeGateway.Cli.OpenApi;
 using ExchangeGateway.Cli.Serve;
 using ExchangeGateway.Cli.Soak;
 using ExchangeGateway.Cli.Status;
+using ExchangeGateway.Cli.Webhooks;
 
 var root = new RootCommand("exgw: the exchange gateway for arrivals in the Dutch asylum chain (COA, IND, municipalities).")
 {
@@ -18,6 +19,7 @@ var root = new RootCommand("exgw: the exchange gateway for arrivals in the Dutch
     DemoCommand.Create(),
     AnnounceCommand.Create(),
     StatusCommand.Create(),
+    WebhooksCommand.Create(),
     BenchCommand.Create(),
     SoakCommand.Create(),
     AuditCommand.Create(),

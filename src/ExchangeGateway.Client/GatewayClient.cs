@@ -21,6 +21,7 @@ public sealed class GatewayClient : IDisposable
     private readonly IndService.IndServiceClient _ind;
     private readonly ChainService.ChainServiceClient _chain;
     private readonly GatewayService.GatewayServiceClient _gateway;
+    private readonly WebhookService.WebhookServiceClient _webhooks;
 
     public GatewayClient(GrpcChannel channel, GatewayResilienceOptions? resilience = null, TimeProvider? time = null)
     {
@@ -32,6 +33,7 @@ public sealed class GatewayClient : IDisposable
         _ind = new IndService.IndServiceClient(channel);
         _chain = new ChainService.ChainServiceClient(channel);
         _gateway = new GatewayService.GatewayServiceClient(channel);
+        _webhooks = new WebhookService.WebhookServiceClient(channel);
     }
 
     public GatewayClient(GatewayConnectionOptions connection, GatewayResilienceOptions? resilience = null)
@@ -141,6 +143,19 @@ public sealed class GatewayClient : IDisposable
     {
         var request = new ResolveEscalationRequest { RequestId = requestId ?? NewRequestId(), EscalationId = escalationId, Note = note };
         return CallAsync(o => _chain.ResolveEscalationAsync(request, o), cancellationToken);
+    }
+
+    // WebhookService (chain coordination)
+
+    /// <summary>The webhook subscriptions of the registry, with what is outstanding and parked.</summary>
+    public Task<ListWebhookSubscriptionsResponse> ListWebhookSubscriptionsAsync(CancellationToken cancellationToken = default) =>
+        CallAsync(o => _webhooks.ListWebhookSubscriptionsAsync(new ListWebhookSubscriptionsRequest(), o), cancellationToken);
+
+    /// <summary>Sends the notices <paramref name="feed"/>'s receiver refused again; returns their sequences.</summary>
+    public Task<RetryParkedNoticesResponse> RetryParkedNoticesAsync(string feed, string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        var request = new RetryParkedNoticesRequest { RequestId = requestId ?? NewRequestId(), Feed = feed };
+        return CallAsync(o => _webhooks.RetryParkedNoticesAsync(request, o), cancellationToken);
     }
 
     // GatewayService

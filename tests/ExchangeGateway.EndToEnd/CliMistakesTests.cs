@@ -23,6 +23,7 @@ public sealed class CliMistakesTests(GatewayProcessFixture fixture) : IClassFixt
         { ["announce", "--file", "arrivals.jsonl", "--address", "http://127.0.0.1:5443"], "'http://127.0.0.1:5443' is not an https:// address (--address)" },
         { ["announce", "--file", "arrivals.jsonl", "--cert", "missing.crt"], "cannot load the certificates" },
         { ["status", "--cert", "missing.crt"], "cannot load the certificates" },
+        { ["webhooks", "--cert", "missing.crt"], "cannot load the certificates" },
     };
 
     [Theory]
@@ -52,6 +53,32 @@ public sealed class CliMistakesTests(GatewayProcessFixture fixture) : IClassFixt
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"exgw status: cannot reach the gateway at {address}", result.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", result.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WebhooksRetry_FeedWithoutSubscription_OneLineSayingSo()
+    {
+        var work = Workspace();
+
+        var result = await ProcessRunner.RunAsync("dotnet",
+            [GatewayProcess.ExgwPath, "webhooks", "retry", "municipality:0363", .. Certificates("ketenregie"), "--address", fixture.Gateway.Address.ToString()], work, Timeout);
+
+        Assert.Equal(1, result.ExitCode);
+        var lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(lines.Length == 1, "Expected one line, got:\n" + result.Output);
+        Assert.Contains("NotFound: No webhook subscription delivers feed 'municipality:0363'", lines[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Webhooks_RegistryWithout_SaysHowToAddOne()
+    {
+        var work = Workspace();
+
+        var result = await ProcessRunner.RunAsync("dotnet",
+            [GatewayProcess.ExgwPath, "webhooks", .. Certificates("ketenregie"), "--address", fixture.Gateway.Address.ToString()], work, Timeout);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("No webhook subscription", result.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -21,6 +21,9 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
 {
     private static readonly string[] Municipalities = ["gemeente-amsterdam", "gemeente-utrecht", "gemeente-groningen"];
 
+    /// <summary>Has its feed posted to a webhook receiver instead of holding a stream.</summary>
+    private const string WebhookMunicipality = "gemeente-groningen";
+
     private readonly Lock _print = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _received = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _consented = new();
@@ -34,8 +37,21 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
     public async Task<bool> RunAsync(CancellationToken cancellationToken)
     {
         var work = Directory.CreateTempSubdirectory("exgw-demo-").FullName;
+        // The webhook receiver and its registry entry need the development PKI before the gateway starts.
+        if (!DevCertificateAuthority.Exists(certificates))
+        {
+            DevCertificateAuthority.Generate(certificates);
+            output.WriteLine($"Generated development certificates in {certificates}");
+        }
+        DevCertificateAuthority.Complete(certificates);
+        Uri? address = null;
+        GatewayClient? webhookClient = null;
+        await using var receiver = await DemoWebhookReceiver.StartAsync(certificates,
+            notice => OnMunicipalityNoticeAsync(webhookClient!, WebhookMunicipality + " (webhook)", notice), () => address!, WebhookMunicipality);
+        var registry = WriteRegistry(work, receiver);
         var settings = new ServeSettings(true, certificates, Path.Combine(work, "demo.db"), "https://127.0.0.1:0",
-            ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning", "--Gateway:Management:Urls=http://127.0.0.1:0"]);
+            ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning", "--Gateway:Management:Urls=http://127.0.0.1:0",
+             $"--Gateway:OrganisationRegistryPath={registry}", "--Gateway:Webhooks:AllowedNetworks:0=127.0.0.0/8", "--Gateway:Webhooks:AllowedNetworks:1=::1/128"]);
         var (app, refusal) = GatewayLauncher.Build(settings, output);
         if (app is null)
         {
@@ -44,13 +60,15 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
         }
         await using var _ = app;
         await app.StartAsync(cancellationToken);
-        var address = new Uri(GatewayLauncher.Addresses(app)[0]);
+        address = new Uri(GatewayLauncher.Addresses(app)[0]);
         Say("gateway", $"listening on {address} (mutual TLS, SQLite synchronous=FULL)");
+        Say(WebhookMunicipality, $"no stream: its feed is posted to {receiver.Url} (thin NL GOV CloudEvents, signed, mutual TLS); it reads arrivals over REST");
 
         using var coa = Connect(address, "coa");
         using var ind = Connect(address, "ind");
         using var chain = Connect(address, "ketenregie");
         var municipalities = Municipalities.ToDictionary(id => id, id => Connect(address, id));
+        webhookClient = municipalities[WebhookMunicipality];
         using var subscribers = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var listeners = new List<Task>
         {
@@ -58,7 +76,8 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
             Listen("ind", ind, n => OnIndNoticeAsync(ind, n), subscribers.Token),
             Listen("ketenregie", chain, OnChainNoticeAsync, subscribers.Token),
         };
-        listeners.AddRange(municipalities.Select(m => Listen(m.Key, m.Value, n => OnMunicipalityNoticeAsync(m.Value, m.Key, n), subscribers.Token)));
+        listeners.AddRange(municipalities.Where(m => m.Key != WebhookMunicipality)
+            .Select(m => Listen(m.Key, m.Value, n => OnMunicipalityNoticeAsync(m.Value, m.Key, n), subscribers.Token)));
 
         var vNumbers = 0;
         var today = AmsterdamCalendar.Today(TimeProvider.System);
@@ -127,6 +146,7 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
         await Task.WhenAll(listeners.Select(l => l.ContinueWith(_ => { }, TaskScheduler.Default)));
 
         var overview = await chain.GetOverviewAsync(cancellationToken: cancellationToken);
+        var webhooks = await chain.ListWebhookSubscriptionsAsync(cancellationToken);
         var final = new List<Arrival>();
         foreach (var arrival in arrivals)
         {
@@ -144,6 +164,9 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
         output.WriteLine();
         output.WriteLine("National overview (exgw status, as chain coordination sees it):");
         Status.StatusTable.Write(overview, output);
+        output.WriteLine();
+        output.WriteLine("Webhook subscriptions (exgw webhooks):");
+        Webhooks.WebhookTable.Write(webhooks, output);
         output.WriteLine($"Database: {Path.Combine(work, "demo.db")}");
         return ok;
     }
@@ -290,6 +313,19 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
             await handle(received.Notice);
             await received.AcknowledgeAsync(cancellationToken);
         }
+    }
+
+    /// <summary>The development registry with the webhook municipality's feed posted to <paramref name="receiver"/>.</summary>
+    private string WriteRegistry(string work, DemoWebhookReceiver receiver)
+    {
+        const string secretFile = "webhook-0014.secret";
+        File.WriteAllText(Path.Combine(work, secretFile), receiver.Secret);
+        var registry = OrganisationRegistry.Load(Path.Combine(certificates, DevCertificateAuthority.RegistryFile));
+        var endpoint = new Server.Webhooks.WebhookEndpoint(FeedNames.Municipality("0014"), receiver.Url, secretFile,
+            Server.Webhooks.WebhookSecret.Parse(receiver.Secret), 4, Server.Webhooks.WebhookContent.Thin);
+        var path = Path.Combine(work, DevCertificateAuthority.RegistryFile);
+        new OrganisationRegistry(registry.Organisations.Select(o => o.Id == WebhookMunicipality ? o with { Webhooks = [endpoint] } : o)).Save(path);
+        return path;
     }
 
     private static async Task<long> WaitForAllAcknowledgedAsync(GatewayDbContextFactory contexts, CancellationToken cancellationToken)

@@ -14,6 +14,9 @@ namespace ExchangeGateway.Server.Webhooks;
 internal sealed class WebhookGrpcService(FileBackedValue<OrganisationRegistry> registry, WebhookDispatcher dispatcher, GatewayStore store)
     : WebhookService.WebhookServiceBase
 {
+    /// <summary>As long as a feed name can be (the notices table's key).</summary>
+    private const int MaxFeedLength = 32;
+
     public override async Task<ListWebhookSubscriptionsResponse> ListWebhookSubscriptions(ListWebhookSubscriptionsRequest request, ServerCallContext context)
     {
         var subscriptions = registry.Current.Webhooks.ToList();
@@ -48,9 +51,10 @@ internal sealed class WebhookGrpcService(FileBackedValue<OrganisationRegistry> r
     {
         var violations = new Violations();
         violations.RequestId(request.RequestId);
-        if (request.Feed.Length == 0)
+        if (request.Feed.Length is 0 or > MaxFeedLength)
         {
-            violations.Add("feed", "is required: the feed of a webhook subscription, as ListWebhookSubscriptions names it");
+            // Never echoed: the answer must stay small whatever was sent (a long one overflowed the trailers).
+            violations.Add("feed", $"is required, at most {MaxFeedLength} characters: the feed of a webhook subscription, as ListWebhookSubscriptions names it");
         }
         violations.ThrowIfAny();
         if (!registry.Current.Webhooks.Any(w => w.Endpoint.Feed == request.Feed))

@@ -45,6 +45,7 @@ public static class SeedRequests
             "exchange.v1.GetOverviewRequest" => new GetOverviewRequest { MunicipalityCode = "0363" },
             "exchange.v1.FetchNoticesRequest" => new FetchNoticesRequest { MaxNotices = (uint)random.Next(1, 20) },
             "exchange.v1.AcknowledgeNoticesRequest" => new AcknowledgeNoticesRequest { Sequences = { (ulong)random.Next(1, 50) } },
+            "exchange.v1.RetryParkedNoticesRequest" => new RetryParkedNoticesRequest { RequestId = requestId, Feed = random.Next(2) == 0 ? "municipality:0363" : "coa" },
             "exchange.v1.SubscribeRequest" => new SubscribeRequest { Open = new OpenFeed { MaxUnacknowledged = 10 } },
             _ => null,
         };

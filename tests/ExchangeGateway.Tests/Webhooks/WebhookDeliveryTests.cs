@@ -218,6 +218,58 @@ public sealed class WebhookDeliveryTests
     }
 
     [Fact]
+    public async Task Post_RetriedAfterRetentionErasedTheArrival_SendsTheRedactedNotice()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var down = true;
+        receiver.Answer = _ => Volatile.Read(ref down) ? (503, null, TimeSpan.Zero) : (204, null, TimeSpan.Zero);
+        await using var host = await StartAsync(receiver, time, WebhookContent.Full, configure: options =>
+        {
+            options.AcknowledgementDeadline = TimeSpan.FromDays(10_000);
+            options.DeadlineSweepInterval = TimeSpan.FromDays(1);
+            options.Retention.PersonalDataRetention = Retention.RetentionSteps.Retention;
+        });
+        var details = TestArrivals.Family("0014", 1, time);
+        var completed = await Retention.RetentionSteps.CompleteAsync(host, details, [TestArrivals.NewBsn()]);
+        await Eventually.TrueAsync(() => Task.FromResult(receiver.Received.Any(r => r.Type == "nl.asielketen.aankomst-aangekondigd")), "the announcement was tried");
+        Assert.Contains(details.Travellers[0].VNumber, System.Text.Encoding.UTF8.GetString(receiver.Received.First().Body), StringComparison.Ordinal);
+
+        time.Advance(Retention.RetentionSteps.Retention + TimeSpan.FromDays(1));
+        await Retention.RetentionSteps.SweepAsync(host); // if the retention job has not run on the moved clock already
+        await using (var db = host.Db())
+        {
+            Assert.NotNull((await db.Arrivals.SingleAsync(a => a.Id == completed.ArrivalId)).PersonalDataErasedAt);
+        }
+        receiver.Received.Clear();
+        Volatile.Write(ref down, false);
+
+        await Eventually.TrueAsync(async () =>
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            return await AcknowledgedAsync(host, 1);
+        }, "the announcement delivered after retention");
+        var announced = receiver.Received.Where(r => r.Sequence == 1).ToList();
+        Assert.NotEmpty(announced);
+        Assert.All(announced, r => Assert.DoesNotContain(details.Travellers[0].VNumber, System.Text.Encoding.UTF8.GetString(r.Body), StringComparison.Ordinal));
+        Assert.All(announced, r => Assert.False(r.Event.GetProperty("data").GetProperty("arrivalAnnounced").TryGetProperty("details", out _)));
+    }
+
+    [Fact]
+    public async Task RetryParkedNotices_HugeFeed_InvalidArgumentWithoutEchoingIt()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var host = await StartAsync(receiver);
+        var chain = new WebhookService.WebhookServiceClient(host.ChannelFor("ketenregie"));
+
+        var error = await Assert.ThrowsAsync<Grpc.Core.RpcException>(async () =>
+            await chain.RetryParkedNoticesAsync(new RetryParkedNoticesRequest { RequestId = ArrivalSteps.NewRequestId(), Feed = new string('x', 50_000) }));
+
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, error.StatusCode);
+        Assert.True(error.Status.Detail.Length < 500, error.Status.Detail);
+    }
+
+    [Fact]
     public async Task RetryParkedNotices_UnknownFeed_NotFound()
     {
         await using var receiver = await WebhookReceiver.StartAsync();

@@ -5,20 +5,19 @@ using System.Text.Json;
 using ExchangeGateway.Client.Webhooks;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Webhooks;
-using ExchangeGateway.Tests.Shared;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
 
-namespace ExchangeGateway.Tests.Fixtures;
+namespace ExchangeGateway.Tests.Shared;
 
 /// <summary>A webhook receiver as a municipality would run one: real Kestrel over HTTPS with the
 /// development server certificate (localhost), requiring a client certificate that chains to the
 /// development CA. It records every request (headers, body, whether its signature verified, the client
 /// certificate's subject) and answers what <see cref="Answer"/> says.</summary>
-public sealed class WebhookReceiver : IAsyncDisposable
+internal sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
@@ -117,7 +116,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
 }
 
 /// <summary>One request as the receiver saw it.</summary>
-public sealed record ReceivedWebhook(string Id, string Timestamp, string ContentType, byte[] Body, bool SignatureValid, string ClientSubject)
+internal sealed record ReceivedWebhook(string Id, string Timestamp, string ContentType, byte[] Body, bool SignatureValid, string ClientSubject)
 {
     public JsonElement Event => JsonDocument.Parse(Body).RootElement;
 
