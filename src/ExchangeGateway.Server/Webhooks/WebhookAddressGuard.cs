@@ -11,8 +11,10 @@ namespace ExchangeGateway.Server.Webhooks;
 /// Refused unless in <c>Gateway:Webhooks:AllowedNetworks</c>: loopback, unspecified, private (RFC 1918,
 /// fc00::/7), link-local, CGNAT (100.64.0.0/10), multicast and reserved ranges, the IPv4-mapped and
 /// NAT64 IPv6 forms of these, and the gateway's own addresses.</summary>
-internal sealed class WebhookAddressGuard(IReadOnlyList<IPNetwork> allowed)
+internal sealed class WebhookAddressGuard(IReadOnlyList<IPNetwork> allowed, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null)
 {
+    private readonly Func<string, CancellationToken, Task<IPAddress[]>> _resolve = resolve ?? Dns.GetHostAddressesAsync;
+
     private static readonly IPNetwork[] NotPublic =
     [
         IPNetwork.Parse("0.0.0.0/8"),
@@ -76,7 +78,7 @@ internal sealed class WebhookAddressGuard(IReadOnlyList<IPNetwork> allowed)
         var endpoint = context.DnsEndPoint;
         var addresses = IPAddress.TryParse(endpoint.Host, out var literal)
             ? [literal]
-            : await Dns.GetHostAddressesAsync(endpoint.Host, cancellationToken);
+            : await _resolve(endpoint.Host, cancellationToken);
         var refusals = new List<string>();
         Exception? failure = null;
         foreach (var address in addresses)

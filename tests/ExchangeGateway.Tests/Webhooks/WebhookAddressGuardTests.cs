@@ -1,5 +1,6 @@
 using System.Net;
 using ExchangeGateway.Server.Webhooks;
+using ExchangeGateway.Tests.Shared;
 
 namespace ExchangeGateway.Tests.Webhooks;
 
@@ -56,5 +57,45 @@ public sealed class WebhookAddressGuardTests
 
         Assert.Null(guard.Refusal(IPAddress.Parse(address)));
         Assert.NotNull(guard.Refusal(IPAddress.Parse("10.21.0.1")));
+    }
+
+    /// <summary>DNS rebinding: the name is resolved again for every connection and each answer checked,
+    /// so a name that pointed at an allowed address for one connection and at a private one for the next
+    /// is refused then, before any byte is sent. (The resolver is the test's: DNS itself cannot be
+    /// re-pointed here.)</summary>
+    [Fact]
+    public async Task ConnectAsync_NameRepointedToAPrivateAddress_RefusedOnTheNextConnection()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var answers = new Queue<IPAddress>([IPAddress.Loopback, IPAddress.Parse("10.0.0.5")]);
+        var resolved = 0;
+        var guard = new WebhookAddressGuard([IPNetwork.Parse("127.0.0.1/32")], (_, _) =>
+        {
+            resolved++;
+            return Task.FromResult(new[] { answers.Dequeue() });
+        });
+        using var receiverCertificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(
+            File.ReadAllText(TestPki.CertificatePath(Server.Identity.DevCertificateAuthority.ServerName)));
+        using var client = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = guard.ConnectAsync,
+            PooledConnectionLifetime = TimeSpan.Zero, // every request a new connection
+            SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+            {
+                // Pinned to the receiver's certificate (issued for localhost): the guard is under test here, not the name.
+                RemoteCertificateValidationCallback = (_, presented, _, _) => presented?.GetCertHashString() == receiverCertificate.GetCertHashString(),
+                ClientCertificates = [TestPki.Client(Server.Identity.DevCertificateAuthority.GatewayClientName)],
+            },
+        });
+        var url = $"https://brp.example.nl:{receiver.Port}/exgw/notices";
+
+        using var first = await client.PostAsync(url, new ByteArrayContent([]));
+        var second = await Assert.ThrowsAsync<HttpRequestException>(() => client.PostAsync(url, new ByteArrayContent([])));
+
+        Assert.Equal(HttpStatusCode.NoContent, first.StatusCode);
+        Assert.IsType<WebhookAddressRefusedException>(second.InnerException);
+        Assert.Contains("10.0.0.5 is not a public address", second.InnerException!.Message, StringComparison.Ordinal);
+        Assert.Equal(2, resolved);
+        Assert.Single(receiver.Received);
     }
 }

@@ -108,6 +108,73 @@ public sealed class WebhookDeliveryTests
     }
 
     [Fact]
+    public async Task Post_UnreliableReceiverThenRecovers_EveryNoticeTakenOnceInPerArrivalOrderAndAcknowledged()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var random = new Random(20261202);
+        var accepted = new List<ReceivedWebhook>();
+        var answered = 0;
+        receiver.Answer = received =>
+        {
+            lock (accepted)
+            {
+                // Unreliable for its first 40 answers, then it recovers.
+                var roll = ++answered > 40 ? 99 : random.Next(100);
+                switch (roll)
+                {
+                    case < 35:
+                        return (500, null, TimeSpan.Zero);
+                    case < 50:
+                        return (429, 1, TimeSpan.Zero);
+                    case < 60:
+                        return (204, null, TimeSpan.FromSeconds(5)); // past the gateway's time limit: not taken
+                    default:
+                        // Taken in: a receiver de-duplicates by webhook-id, so a second post of a taken id is no news.
+                        if (!accepted.Exists(a => a.Id == received.Id))
+                        {
+                            accepted.Add(received);
+                        }
+                        return (204, null, TimeSpan.Zero);
+                }
+            }
+        };
+        await using var host = await StartAsync(receiver, configure: o => o.Webhooks.RequestTimeout = TimeSpan.FromMilliseconds(300));
+
+        var arrivals = new List<Arrival>();
+        for (var i = 0; i < 4; i++)
+        {
+            var arrival = await host.AnnounceAsync(TestArrivals.Family("0014", 1));
+            var amended = arrival.Details.Clone();
+            amended.ExpectedArrivalDate = TestArrivals.ToDate(new DateOnly(amended.ExpectedArrivalDate.Year, amended.ExpectedArrivalDate.Month, amended.ExpectedArrivalDate.Day).AddDays(2));
+            await host.Arrivals().AmendArrivalAsync(new AmendArrivalRequest { RequestId = ArrivalSteps.NewRequestId(), ArrivalId = arrival.ArrivalId, Arrival = amended });
+            await host.Arrivals().ReportDepartureAsync(new ReportDepartureRequest { RequestId = ArrivalSteps.NewRequestId(), ArrivalId = arrival.ArrivalId });
+            arrivals.Add(arrival);
+        }
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var db = host.Db();
+            return !await db.Notices.AnyAsync(n => n.FeedId == Feed && n.AcknowledgedAt == null);
+        }, "every notice acknowledged", TimeSpan.FromSeconds(30));
+        List<string> noticeIds;
+        await using (var db = host.Db())
+        {
+            noticeIds = await db.Notices.Where(n => n.FeedId == Feed).OrderBy(n => n.Sequence).Select(n => n.NoticeId).ToListAsync();
+        }
+        lock (accepted)
+        {
+            Assert.Equal(noticeIds.Order(), accepted.Select(a => a.Id).Order());
+            foreach (var arrival in arrivals)
+            {
+                var taken = accepted.Where(a => a.Subject == arrival.ArrivalId).Select(a => a.Sequence).ToList();
+                Assert.Equal(3, taken.Count);
+                Assert.Equal(taken.Order(), taken); // per arrival in feed order
+            }
+            Assert.All(accepted, a => Assert.True(a.SignatureValid));
+        }
+        Assert.Contains(receiver.Received, r => receiver.Received.Count(o => o.Id == r.Id) > 1); // retries happened
+    }
+
+    [Fact]
     public async Task Post_TooManyRequests_WaitsForRetryAfter()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
