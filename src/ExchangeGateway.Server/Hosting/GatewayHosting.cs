@@ -92,12 +92,10 @@ public static partial class GatewayHosting
         services.AddHostedService(sp => sp.GetRequiredService<Webhooks.WebhookDispatcher>());
         services.AddGatewayTelemetry(builder.Configuration);
         // Listed explicitly: the discovery of AddGrpcReflection finds only services derived from a
-        // generated base class, and NoticeFeed is bound by hand (see NoticeFeedGrpcService).
+        // generated base class, and NoticeFeed is bound by hand (see NoticeFeedGrpcService). The unary
+        // services are the REST surface's list, so a new service is added in one place.
         services.AddSingleton(new Grpc.Reflection.ReflectionServiceImpl(
-            Contracts.V1.ArrivalService.Descriptor, Contracts.V1.MunicipalityService.Descriptor, Contracts.V1.IndService.Descriptor,
-            Contracts.V1.ChainService.Descriptor, Contracts.V1.NoticeFeed.Descriptor, Contracts.V1.PullFeedService.Descriptor, Contracts.V1.GatewayService.Descriptor,
-            Contracts.V1.WebhookService.Descriptor,
-            Grpc.Health.V1.Health.Descriptor, Grpc.Reflection.V1Alpha.ServerReflection.Descriptor));
+            [.. OpenApiDocument.Services, Contracts.V1.NoticeFeed.Descriptor, Grpc.Health.V1.Health.Descriptor, Grpc.Reflection.V1Alpha.ServerReflection.Descriptor]));
         services.AddGrpcReflection();
         services.AddGrpc(grpc =>
         {

@@ -133,31 +133,24 @@ public sealed class OrganisationRegistry
             ?? throw new InvalidDataException($"Organisation registry {path} has no \"organisations\" list.");
         // A missing role must not silently become the enum's first value (Coa).
         var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        return new OrganisationRegistry(organisations.Select(o => new Organisation(
-            o.Id, o.Name ?? o.Id,
-            o.Role ?? throw new InvalidDataException($"Organisation registry {path}: organisation '{o.Id}' has no role."),
-            o.Oins ?? [], o.MunicipalityCodes ?? [],
-            o.Webhooks is { Count: > 0 } webhooks ? [.. webhooks.Select(w => Webhook(path, folder, o, w))] : null)));
+        return new OrganisationRegistry(organisations.Select(o =>
+        {
+            var organisation = new Organisation(o.Id, o.Name ?? o.Id,
+                o.Role ?? throw new InvalidDataException($"Organisation registry {path}: organisation '{o.Id}' has no role."),
+                o.Oins ?? [], o.MunicipalityCodes ?? []);
+            return o.Webhooks is { Count: > 0 } webhooks
+                ? organisation with { Webhooks = [.. webhooks.Select(w => Webhook(path, folder, organisation, w))] }
+                : organisation;
+        }));
     }
 
-    private static WebhookEndpoint Webhook(string path, string folder, RegistryEntry organisation, WebhookEntry entry)
+    private static WebhookEndpoint Webhook(string path, string folder, Organisation organisation, WebhookEntry entry)
     {
         var where = $"Organisation registry {path}: organisation '{organisation.Id}'";
-        string feed;
-        if (entry.MunicipalityCode is { } code)
-        {
-            feed = FeedNames.Municipality(code);
-        }
-        else
-        {
-            feed = organisation.Role switch
-            {
-                OrganisationRole.Coa => FeedNames.Coa,
-                OrganisationRole.Ind => FeedNames.Ind,
-                OrganisationRole.ChainCoordination => FeedNames.Chain,
-                _ => throw new InvalidDataException($"{where}: a municipal organisation's webhook names its municipalityCode."),
-            };
-        }
+        // A municipal organisation names which of its codes' feeds; the others have one feed.
+        var feed = entry.MunicipalityCode is { } code ? FeedNames.Municipality(code)
+            : organisation.Role != OrganisationRole.Municipality ? organisation.Feeds.Single()
+            : throw new InvalidDataException($"{where}: a municipal organisation's webhook names its municipalityCode.");
         if (!Uri.TryCreate(entry.Url, UriKind.Absolute, out var url))
         {
             throw new InvalidDataException($"{where}: webhook url '{entry.Url}' is not an absolute address.");

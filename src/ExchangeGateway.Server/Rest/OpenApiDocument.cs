@@ -36,6 +36,7 @@ internal static class OpenApiDocument
         return copy.ToArray();
     }
 
+    /// <summary>The contract's unary services (every one has REST routes); reflection lists them too.</summary>
     public static readonly ServiceDescriptor[] Services =
         [ArrivalService.Descriptor, MunicipalityService.Descriptor, IndService.Descriptor, ChainService.Descriptor, PullFeedService.Descriptor, WebhookService.Descriptor, GatewayService.Descriptor];
 
