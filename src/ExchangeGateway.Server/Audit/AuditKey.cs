@@ -51,6 +51,10 @@ public sealed class AuditKey
         }
     }
 
+    /// <summary>A key for another purpose (the dashboard's session cookies), derived from this one, so
+    /// every instance holding the key file agrees on it and the audit key itself is used for one thing.</summary>
+    public byte[] Derive(string purpose) => HMACSHA256.HashData(_key, Encoding.UTF8.GetBytes("derive:" + purpose));
+
     /// <summary>The stored form of a data subject: the kind is part of the input, so a BSN and a
     /// V-number never share a hash.</summary>
     public string Protect(SubjectKind kind, string identifier)

@@ -20,6 +20,8 @@ internal static class ProcessingActivities
         ["LookupTraveller"] = "Raadplegen vreemdeling",
         ["ReportCheckIn"] = "Melden aanmelding IND",
         ["GetOverview"] = "Raadplegen landelijk overzicht",
+        ["GetMunicipalityOverview"] = "Raadplegen gemeentelijk overzicht",
+        ["ListOpenEscalations"] = "Raadplegen escalaties",
         ["ResolveEscalation"] = "Afhandelen escalatie",
         ["Subscribe"] = "Ontvangen notificaties",
         ["FetchNotices"] = "Ontvangen notificaties",

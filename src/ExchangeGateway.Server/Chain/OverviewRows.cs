@@ -21,6 +21,40 @@ internal sealed class OverviewRows(MunicipalityTable table)
         return row;
     }
 
+    /// <summary>The rows as collected.</summary>
+    public IEnumerable<MunicipalityOverview> All => _byCode.Values;
+
+    /// <summary>Sets each row's attention, in enum order, from its figures: notices committed before
+    /// <paramref name="staleBefore"/> still unacknowledged, open escalations, and the municipalities
+    /// with people reported as arrived unannounced recently.</summary>
+    public void MarkAttention(DateTime staleBefore, IReadOnlySet<string> recentlyUnannounced)
+    {
+        foreach (var row in _byCode.Values)
+        {
+            row.Attention.Clear();
+            if (row.OpenEscalations.Any(e => e.Kind != EscalationKind.RegistrationOverdue && e.Count > 0))
+            {
+                row.Attention.Add(Attention.OpenEscalations);
+            }
+            if (row.OldestUnacknowledgedNotice is { } oldest && oldest.ToDateTime() < staleBefore)
+            {
+                row.Attention.Add(Attention.StaleAcknowledgement);
+            }
+            if (row.OpenEscalations.Any(e => e.Kind == EscalationKind.RegistrationOverdue && e.Count > 0))
+            {
+                row.Attention.Add(Attention.RegistrationOverdue);
+            }
+            if (recentlyUnannounced.Contains(row.MunicipalityCode))
+            {
+                row.Attention.Add(Attention.UnannouncedReported);
+            }
+            if (row.Feed is { LastConnected: null, LastAcknowledged: null })
+            {
+                row.Attention.Add(Attention.NeverConnected);
+            }
+        }
+    }
+
     /// <summary>The rows by code, each list in enum order.</summary>
     public IEnumerable<MunicipalityOverview> Sorted() =>
         _byCode.Values.OrderBy(r => r.MunicipalityCode, StringComparer.Ordinal).Select(Ordered);

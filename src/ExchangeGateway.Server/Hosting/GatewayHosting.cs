@@ -76,6 +76,8 @@ public static partial class GatewayHosting
         services.AddSingleton<AcknowledgementDeadline>();
         services.AddSingleton<ObligationDeadlines>();
         services.AddHostedService<DeadlineMonitor>();
+        services.AddSingleton<FeedStatusReporter>();
+        services.AddHostedService(sp => sp.GetRequiredService<FeedStatusReporter>());
         services.AddSingleton<FeedLeases>();
         services.AddHostedService(sp => sp.GetRequiredService<FeedLeases>());
         services.AddHostedService<FeedHeadPoller>();

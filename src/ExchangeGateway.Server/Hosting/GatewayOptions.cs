@@ -78,6 +78,8 @@ public sealed class GatewayOptions
 
     public Webhooks.WebhookOptions Webhooks { get; set; } = new();
 
+    public Dashboard.DashboardOptions Dashboard { get; set; } = new();
+
     /// <summary>gRPC server reflection on the gateway port (behind mutual TLS like every call there),
     /// so grpcurl, grpcui and Postman need no <c>.proto</c> files.</summary>
     public bool Reflection { get; set; } = true;

@@ -25,6 +25,13 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
                 problems.Add($"Gateway:{setting} must be a positive duration (is {value})");
             }
         }
+        void Between(string setting, TimeSpan value, TimeSpan most)
+        {
+            if (value <= TimeSpan.Zero || value > most)
+            {
+                problems.Add($"Gateway:{setting} must be a positive duration of at most {most} (is {value})");
+            }
+        }
         void NotNegative(string setting, TimeSpan value)
         {
             if (value < TimeSpan.Zero)
@@ -105,6 +112,23 @@ internal sealed class GatewayOptionsValidator : IValidateOptions<GatewayOptions>
         }
 
         Positive("Management:FeedGaugeInterval", options.Management.FeedGaugeInterval);
+
+        var dashboard = options.Dashboard;
+        foreach (var url in Dashboard.DashboardAddresses.Split(dashboard.Urls))
+        {
+            if (Dashboard.DashboardAddresses.Port(url) is null)
+            {
+                problems.Add($"Gateway:Dashboard:Urls: '{url}' is not an https:// address with a port of its own (empty turns the dashboard off)");
+            }
+        }
+        Positive("Dashboard:StaleAcknowledgementAfter", dashboard.StaleAcknowledgementAfter);
+        Positive("Dashboard:UnannouncedAttentionWindow", dashboard.UnannouncedAttentionWindow);
+        // A round waits one interval at a time, and a timer's wait ends at about 49 days.
+        Between("Dashboard:PresenceInterval", dashboard.PresenceInterval, TimeSpan.FromDays(30));
+        Between("Dashboard:LagSnapshotInterval", dashboard.LagSnapshotInterval, TimeSpan.FromDays(30));
+        Positive("Dashboard:LagSnapshotRetention", dashboard.LagSnapshotRetention);
+        Positive("Dashboard:RefreshInterval", dashboard.RefreshInterval);
+        Positive("Dashboard:SessionLifetime", dashboard.SessionLifetime);
 
         Readable(nameof(options.MunicipalityTablePath), options.MunicipalityTablePath);
         Readable(nameof(options.OrganisationRegistryPath), options.OrganisationRegistryPath);

@@ -28,6 +28,8 @@ internal static class AccessPolicy
         [Method(IndService.Descriptor, "LookupTraveller")] = [OrganisationRole.Ind],
         [Method(IndService.Descriptor, "ReportCheckIn")] = [OrganisationRole.Ind],
         [Method(ChainService.Descriptor, "GetOverview")] = [OrganisationRole.ChainCoordination, OrganisationRole.Coa],
+        [Method(ChainService.Descriptor, "GetMunicipalityOverview")] = [OrganisationRole.ChainCoordination, OrganisationRole.Coa, OrganisationRole.Municipality],
+        [Method(ChainService.Descriptor, "ListOpenEscalations")] = [OrganisationRole.ChainCoordination, OrganisationRole.Coa],
         [Method(ChainService.Descriptor, "ResolveEscalation")] = [OrganisationRole.ChainCoordination],
         [Method(NoticeFeed.Descriptor, "Subscribe")] = Everyone,
         [Method(PullFeedService.Descriptor, "FetchNotices")] = Everyone,
@@ -65,6 +67,15 @@ internal static class AccessPolicy
     {
         OrganisationRole.Coa or OrganisationRole.ChainCoordination => true,
         OrganisationRole.Municipality => caller.Organisation.Serves(arrival.MunicipalityCode),
+        _ => false,
+    };
+
+    /// <summary>Whether the caller may see a municipality's own figures; one it may not is answered as
+    /// if it did not exist.</summary>
+    public static bool CanSeeMunicipality(Caller caller, string municipalityCode) => caller.Organisation.Role switch
+    {
+        OrganisationRole.Coa or OrganisationRole.ChainCoordination => true,
+        OrganisationRole.Municipality => caller.Organisation.Serves(municipalityCode),
         _ => false,
     };
 

@@ -23,6 +23,10 @@ public sealed class MunicipalityTable
 
     public Municipality? Find(string code) => _byCode.GetValueOrDefault(code);
 
+    /// <summary>The municipalities a person can be announced to on <paramref name="date"/> (342 on 1 January 2025), by code.</summary>
+    public IEnumerable<Municipality> OpenOn(DateOnly date) =>
+        _byCode.Values.Where(m => Check(m.Code, date).Status == MunicipalityStatus.Open).OrderBy(m => m.Code, StringComparer.Ordinal);
+
     /// <summary>Whether a person can be announced to <paramref name="code"/> on <paramref name="date"/>.</summary>
     public MunicipalityCheck Check(string code, DateOnly date)
     {

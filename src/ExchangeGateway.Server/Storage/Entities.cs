@@ -167,6 +167,29 @@ internal sealed class FeedLeaseEntity
     public DateTime? WantedAt { get; set; }
 }
 
+/// <summary>What one gateway instance last reported of one feed (see <c>FeedStatusReporter</c>): the
+/// streams it holds open and the last acknowledgement it took. The dashboard combines the rows of the
+/// instances that reported recently, so several instances show as one gateway.</summary>
+internal sealed class FeedPresenceEntity
+{
+    public required string InstanceId { get; set; }
+    public required string FeedId { get; set; }
+    public int OpenStreams { get; set; }
+    public DateTime? LastAcknowledgedAt { get; set; }
+    public DateTime? LastConnectedAt { get; set; }
+    public DateTime ReportedAt { get; set; }
+}
+
+/// <summary>A feed's backlog at one snapshot: nothing else keeps the history of feed lag. Taken at
+/// interval boundaries, so instances that take the same snapshot write the same key and one wins.</summary>
+internal sealed class FeedLagSnapshotEntity
+{
+    public DateTime TakenAt { get; set; }
+    public required string FeedId { get; set; }
+    public long UnacknowledgedNotices { get; set; }
+    public DateTime OldestUnacknowledgedAt { get; set; }
+}
+
 /// <summary>A notice in a feed. <see cref="Body"/> is the protobuf <c>Notice</c> without its
 /// sequence and delivery count, which are added when it is sent.</summary>
 internal sealed class NoticeEntity

@@ -14,6 +14,8 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
     public DbSet<ArrivalHistoryEntity> ArrivalHistory => Set<ArrivalHistoryEntity>();
     public DbSet<FeedEntity> Feeds => Set<FeedEntity>();
     public DbSet<FeedLeaseEntity> FeedLeases => Set<FeedLeaseEntity>();
+    public DbSet<FeedPresenceEntity> FeedPresence => Set<FeedPresenceEntity>();
+    public DbSet<FeedLagSnapshotEntity> FeedLagSnapshots => Set<FeedLagSnapshotEntity>();
     public DbSet<NoticeEntity> Notices => Set<NoticeEntity>();
     public DbSet<IdempotencyEntity> IdempotencyRecords => Set<IdempotencyEntity>();
     public DbSet<EscalationEntity> Escalations => Set<EscalationEntity>();
@@ -71,6 +73,8 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
             arrival.HasIndex(a => a.CaseReference);
             // The overview counts by municipality and state.
             arrival.HasIndex(a => new { a.MunicipalityCode, a.State });
+            // The dashboard's arrivals-per-day series reads a time range.
+            arrival.HasIndex(a => a.AnnouncedAt);
             arrival.HasMany(a => a.Deadlines).WithOne().HasForeignKey(d => d.ArrivalId).OnDelete(DeleteBehavior.Cascade);
             arrival.HasMany(a => a.Travellers).WithOne().HasForeignKey(t => t.ArrivalId).OnDelete(DeleteBehavior.Cascade);
             arrival.HasMany(a => a.History).WithOne().HasForeignKey(h => h.ArrivalId).OnDelete(DeleteBehavior.Cascade);
@@ -126,6 +130,24 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
             lease.Property(l => l.InstanceId).HasMaxLength(36).IsUnicode(false);
         });
 
+        modelBuilder.Entity<FeedPresenceEntity>(presence =>
+        {
+            presence.ToTable("FeedPresence");
+            presence.HasKey(p => new { p.InstanceId, p.FeedId });
+            presence.Property(p => p.InstanceId).HasMaxLength(36).IsUnicode(false);
+            presence.Property(p => p.FeedId).HasMaxLength(32).IsUnicode(false);
+            presence.HasIndex(p => p.FeedId);
+        });
+
+        modelBuilder.Entity<FeedLagSnapshotEntity>(snapshot =>
+        {
+            snapshot.ToTable("FeedLagSnapshots");
+            // The series read a time range: the key leads with the time.
+            snapshot.HasKey(s => new { s.TakenAt, s.FeedId });
+            snapshot.Property(s => s.FeedId).HasMaxLength(32).IsUnicode(false);
+            snapshot.HasIndex(s => new { s.FeedId, s.TakenAt });
+        });
+
         modelBuilder.Entity<NoticeEntity>(notice =>
         {
             notice.ToTable("Notices");
@@ -158,6 +180,9 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
             escalation.Property(e => e.ResolutionNote).HasMaxLength(500);
             escalation.Property(e => e.ResolvedBy).HasMaxLength(64);
             escalation.HasIndex(e => e.ArrivalId);
+            // The dashboard's series read raised and resolved escalations over a time range.
+            escalation.HasIndex(e => e.RaisedAt);
+            escalation.HasIndex(e => e.ResolvedAt);
         });
 
         modelBuilder.Entity<DeadlineEntity>(deadline =>
@@ -180,6 +205,7 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
             report.Property(r => r.ReportedBy).HasMaxLength(64);
             report.Property(r => r.Note).HasMaxLength(500);
             report.HasIndex(r => r.MunicipalityCode);
+            report.HasIndex(r => r.ReportedAt);
             report.HasMany(r => r.Persons).WithOne().HasForeignKey(p => p.ReportId).OnDelete(DeleteBehavior.Cascade);
         });
 

@@ -30,6 +30,9 @@ public sealed class GetOverviewTests(GatewayHostFixture fixture) : IClassFixture
         {
             options.AcknowledgementDeadline = Deadline;
             options.DeadlineSweepInterval = TimeSpan.FromMinutes(1);
+            // Presence and lag are reported when a test says so (FeedStatusReporter), not as the clock moves.
+            options.Dashboard.PresenceInterval = TimeSpan.FromDays(30);
+            options.Dashboard.LagSnapshotInterval = TimeSpan.FromDays(30);
         });
 
     private static ChainService.ChainServiceClient Chain(GatewayHost host, string organisationId = "ketenregie") => new(host.ChannelFor(organisationId));
@@ -73,7 +76,7 @@ public sealed class GetOverviewTests(GatewayHostFixture fixture) : IClassFixture
     private static MunicipalityOverview Row(
         string code, string name,
         (ArrivalState, long)[] states, (EscalationKind, long)[] escalations, (UnannouncedMatch, long)[] unannounced,
-        long unacknowledged, DateTimeOffset? oldest)
+        long unacknowledged, DateTimeOffset? oldest, params Attention[] attention)
     {
         var row = new MunicipalityOverview
         {
@@ -81,7 +84,9 @@ public sealed class GetOverviewTests(GatewayHostFixture fixture) : IClassFixture
             Name = name,
             UnacknowledgedNotices = unacknowledged,
             OldestUnacknowledgedNotice = oldest is { } at ? Timestamp.FromDateTimeOffset(at) : null,
+            Feed = code.Length > 0 ? new FeedConnection() : null, // none in the national row
         };
+        row.Attention.AddRange(attention);
         row.ArrivalsByState.AddRange(states.Select(s => new StateCount { State = s.Item1, Count = s.Item2 }));
         row.OpenEscalations.AddRange(escalations.Select(e => new EscalationCount { Kind = e.Item1, Count = e.Item2 }));
         row.Unannounced.AddRange(unannounced.Select(u => new UnannouncedCount { Match = u.Item1, Count = u.Item2 }));
@@ -100,11 +105,12 @@ public sealed class GetOverviewTests(GatewayHostFixture fixture) : IClassFixture
         Assert.Equal(Timestamp.FromDateTimeOffset(time.GetUtcNow()), overview.AsOf);
         Assert.Equal(
         [
-            Row("0014", "Groningen", [], [], [(UnannouncedMatch.NotAnnounced, 1)], 0, null),
+            Row("0014", "Groningen", [], [], [(UnannouncedMatch.NotAnnounced, 1)], 0, null, Attention.UnannouncedReported, Attention.NeverConnected),
             Row("0344", "Utrecht", [(ArrivalState.Announced, 1), (ArrivalState.Cancelled, 1)], [],
-                [(UnannouncedMatch.AnnouncedElsewhere, 1)], 3, utrechtOldest),
+                [(UnannouncedMatch.AnnouncedElsewhere, 1)], 3, utrechtOldest, Attention.UnannouncedReported, Attention.NeverConnected),
             Row("0363", "Amsterdam", [(ArrivalState.Announced, 1), (ArrivalState.Acknowledged, 1), (ArrivalState.Arrived, 1)], [],
-                [(UnannouncedMatch.NotAnnounced, 1), (UnannouncedMatch.AnnouncedHere, 1), (UnannouncedMatch.AnnouncedElsewhere, 1)], 4, amsterdamOldest),
+                [(UnannouncedMatch.NotAnnounced, 1), (UnannouncedMatch.AnnouncedHere, 1), (UnannouncedMatch.AnnouncedElsewhere, 1)], 4, amsterdamOldest,
+                Attention.UnannouncedReported, Attention.NeverConnected),
         ], overview.Municipalities);
         Assert.Equal(
             Row("", "", [(ArrivalState.Announced, 2), (ArrivalState.Acknowledged, 1), (ArrivalState.Arrived, 1), (ArrivalState.Cancelled, 1)], [],
@@ -162,7 +168,7 @@ public sealed class GetOverviewTests(GatewayHostFixture fixture) : IClassFixture
 
         Assert.Equal([all.Municipalities.Single(m => m.MunicipalityCode == "0363")], amsterdam.Municipalities);
         Assert.Equal(all.National, amsterdam.National);
-        Assert.Equal([new MunicipalityOverview { MunicipalityCode = "0505", Name = "Dordrecht" }], dordrecht.Municipalities);
+        Assert.Equal([Row("0505", "Dordrecht", [], [], [], 0, null, Attention.NeverConnected)], dordrecht.Municipalities);
         Assert.Equal(all.National, dordrecht.National);
     }
 
@@ -206,5 +212,84 @@ public sealed class GetOverviewTests(GatewayHostFixture fixture) : IClassFixture
     public async Task GetOverview_ByIndOrMunicipality_IsPermissionDenied(string organisationId)
     {
         await RpcAssert.ReasonAsync(StatusCode.PermissionDenied, "ROLE_NOT_ALLOWED", () => OverviewAsync(fixture.Host, organisationId: organisationId));
+    }
+
+    [Fact]
+    public async Task GetOverview_EveryMunicipality_ListsEachOpenCodeOfTheTable()
+    {
+        var time = NewClock();
+        await using var host = await StartAsync(time);
+        await SeedAsync(host, time);
+
+        var overview = await Chain(host).GetOverviewAsync(new GetOverviewRequest { EveryMunicipality = true });
+
+        Assert.Equal(342, overview.Municipalities.Count);
+        Assert.DoesNotContain(overview.Municipalities, m => m.MunicipalityCode is "0000" or "1999" or "0501");
+        Assert.Equal([Attention.NeverConnected], overview.Municipalities.Single(m => m.MunicipalityCode == "0505").Attention);
+        Assert.Equal(4, overview.Municipalities.Single(m => m.MunicipalityCode == "0363").UnacknowledgedNotices);
+    }
+
+    [Fact]
+    public async Task GetOverview_NoticeOlderThanThreshold_NeedsAttentionForStaleAcknowledgement()
+    {
+        var time = NewClock();
+        await using var host = await GatewayHost.StartAsync(time, configure: options =>
+        {
+            options.Dashboard.StaleAcknowledgementAfter = TimeSpan.FromMinutes(30);
+            options.Dashboard.PresenceInterval = TimeSpan.FromDays(30);
+        });
+        await host.AnnounceAsync(TestArrivals.Family("0363", time: time));
+
+        time.Advance(TimeSpan.FromMinutes(30));
+        var atThreshold = await OverviewAsync(host, "0363");
+        time.Advance(TimeSpan.FromSeconds(1));
+        var past = await OverviewAsync(host, "0363");
+
+        Assert.DoesNotContain(Attention.StaleAcknowledgement, atThreshold.Municipalities.Single().Attention);
+        Assert.Equal([Attention.StaleAcknowledgement, Attention.NeverConnected], past.Municipalities.Single().Attention);
+        Assert.Equal(Duration.FromTimeSpan(TimeSpan.FromMinutes(30)), past.StaleAcknowledgementAfter);
+    }
+
+    [Fact]
+    public async Task GetOverview_SeriesDays_CountsPerDayKindAndWeek()
+    {
+        var time = NewClock();
+        // Only the late announcement escalates: acknowledgements are not overdue within these two days.
+        await using var host = await GatewayHost.StartAsync(time, configure: options =>
+        {
+            options.AcknowledgementDeadline = TimeSpan.FromDays(7);
+            options.Dashboard.PresenceInterval = TimeSpan.FromDays(30);
+        });
+        var today = DateOnly.FromDateTime(time.GetUtcNow().UtcDateTime);
+        await host.AnnounceAsync(TestArrivals.Family("0363", time: time));
+        var late = TestArrivals.Family("0344", 1, time: time);
+        late.ExpectedArrivalDate = TestArrivals.ToDate(host.Today().AddDays(1));
+        var escalation = (await host.AnnounceAsync(late)).Escalations.Single();
+        time.Advance(TimeSpan.FromDays(1));
+        await host.AnnounceAsync(TestArrivals.Family("0363", time: time));
+        await ReportAsync(host, "gemeente-utrecht", TestArrivals.NewVNumber(), TestArrivals.NewVNumber());
+        await Chain(host).ResolveEscalationAsync(new ResolveEscalationRequest { RequestId = ArrivalSteps.NewRequestId(), EscalationId = escalation.EscalationId, Note = "Called COA." });
+
+        var series = (await Chain(host).GetOverviewAsync(new GetOverviewRequest { SeriesDays = 3 })).Series;
+
+        Assert.Equal(TestArrivals.ToDate(today.AddDays(-1)), series.From);
+        Assert.Equal([0L, 2L, 1L], series.ArrivalsAnnounced.Select(d => d.Count));
+        Assert.Equal(
+            [
+                new EscalationDay { Day = TestArrivals.ToDate(today), Kind = EscalationKind.LateAnnouncement, Raised = 1 },
+                new EscalationDay { Day = TestArrivals.ToDate(today.AddDays(1)), Kind = EscalationKind.LateAnnouncement, Resolved = 1 },
+            ],
+            series.Escalations);
+        Assert.Equal(2, series.UnannouncedPersonsPerWeek.Sum(w => w.Count));
+        Assert.All(series.UnannouncedPersonsPerWeek, w => Assert.Equal(DayOfWeek.Monday, new DateOnly(w.Day.Year, w.Day.Month, w.Day.Day).DayOfWeek));
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(367)]
+    public async Task GetOverview_SeriesDaysOutOfRange_IsInvalidArgumentOnSeriesDays(int days)
+    {
+        await RpcAssert.InvalidArgumentAsync(
+            () => Chain(fixture.Host).GetOverviewAsync(new GetOverviewRequest { SeriesDays = days }).ResponseAsync, "series_days");
     }
 }

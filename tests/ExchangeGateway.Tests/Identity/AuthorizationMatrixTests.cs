@@ -39,6 +39,8 @@ public sealed class AuthorizationMatrixTests(GatewayHostFixture fixture) : IClas
         ["IndService/LookupTraveller"] = [Ind],
         ["IndService/ReportCheckIn"] = [Ind],
         ["ChainService/GetOverview"] = [Chain, Coa],
+        ["ChainService/GetMunicipalityOverview"] = [Chain, Coa, Own, Foreign],
+        ["ChainService/ListOpenEscalations"] = [Chain, Coa],
         ["ChainService/ResolveEscalation"] = [Chain],
         ["PullFeedService/FetchNotices"] = [Coa, Ind, Chain, Own, Foreign],
         ["PullFeedService/AcknowledgeNotices"] = [Coa, Ind, Chain, Own, Foreign],
@@ -99,6 +101,13 @@ public sealed class AuthorizationMatrixTests(GatewayHostFixture fixture) : IClas
             var missing = Guid.NewGuid().ToString();
             var forMissing = await CallAsync(method, caller, await RequestAsync(method, arrival, arrivalId: missing));
             Assert.Equal(forMissing.Detail.Replace(missing, "<id>", StringComparison.Ordinal), status.Detail.Replace(arrival.ArrivalId, "<id>", StringComparison.Ordinal));
+        }
+        else if (caller == Foreign && method == "ChainService/GetMunicipalityOverview")
+        {
+            Assert.True(status.StatusCode == StatusCode.NotFound, $"{caller} reading another municipality's overview: expected NOT_FOUND, got {status}");
+            // Indistinguishable from a code that does not exist.
+            var forMissing = await CallAsync(method, caller, new GetMunicipalityOverviewRequest { MunicipalityCode = "0002" });
+            Assert.Equal(forMissing.Detail.Replace("0002", "<code>", StringComparison.Ordinal), status.Detail.Replace("0363", "<code>", StringComparison.Ordinal));
         }
         else if (caller == Foreign && method == "MunicipalityService/ReportUnannouncedArrival")
         {
@@ -204,6 +213,8 @@ public sealed class AuthorizationMatrixTests(GatewayHostFixture fixture) : IClas
             "IndService/LookupTraveller" => new LookupTravellerRequest { VNumber = vNumber },
             "IndService/ReportCheckIn" => new ReportCheckInRequest { RequestId = requestId, VNumber = vNumber },
             "ChainService/GetOverview" => new GetOverviewRequest(),
+            "ChainService/GetMunicipalityOverview" => new GetMunicipalityOverviewRequest { MunicipalityCode = "0363", SeriesDays = 7 },
+            "ChainService/ListOpenEscalations" => new ListOpenEscalationsRequest(),
             "ChainService/ResolveEscalation" => new ResolveEscalationRequest { RequestId = requestId, EscalationId = await OpenEscalationAsync(), Note = "Matrix test." },
             // Each caller its own feed; one notice at most, not waiting.
             "PullFeedService/FetchNotices" => new FetchNoticesRequest { MaxNotices = 1 },

@@ -28,6 +28,7 @@ internal sealed partial class FeedEngine : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private long _nextStreamId;
     private DateTimeOffset? _timerAt;
+    private long _lastAcknowledgedTicks;
     private bool _disposed;
 
     public FeedEngine(string feed, FeedCoreSettings settings, FeedReads reads, TimeProvider time, ILogger logger, Action<FeedEngine> streamsChanged)
@@ -190,8 +191,18 @@ internal sealed partial class FeedEngine : IAsyncDisposable
     public void HeadMoved(long head) => Run((core, now) => core.HeadMoved(head, now));
 
     /// <summary>Durably acknowledged, through <paramref name="via"/> (null: another instance).</summary>
-    public void Acknowledged(IReadOnlyCollection<long> sequences, FeedSubscription? via) =>
+    public void Acknowledged(IReadOnlyCollection<long> sequences, FeedSubscription? via)
+    {
+        if (via is not null && sequences.Count > 0)
+        {
+            Interlocked.Exchange(ref _lastAcknowledgedTicks, _time.GetUtcNow().UtcTicks);
+        }
         Run((core, now) => core.Acknowledged(sequences, via?.Stream, now));
+    }
+
+    /// <summary>When a subscriber of this instance last acknowledged (stream, pull or webhook); null when none has.</summary>
+    public DateTime? LastAcknowledgedAt =>
+        Interlocked.Read(ref _lastAcknowledgedTicks) is var ticks and > 0 ? new DateTime(ticks, DateTimeKind.Utc) : null;
 
     /// <summary>Retention redacted these stored notices.</summary>
     public void Redacted(IReadOnlyCollection<long> sequences) => Run((core, _) => core.Redacted(sequences));

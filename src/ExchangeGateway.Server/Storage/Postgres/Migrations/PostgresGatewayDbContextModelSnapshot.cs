@@ -108,6 +108,8 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("AnnouncedAt");
+
                     b.HasIndex("CaseReference");
 
                     b.HasIndex("MunicipalityCode", "Id");
@@ -351,6 +353,10 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
 
                     b.HasIndex("ArrivalId");
 
+                    b.HasIndex("RaisedAt");
+
+                    b.HasIndex("ResolvedAt");
+
                     b.ToTable("Escalations", (string)null);
                 });
 
@@ -370,6 +376,29 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                     b.HasKey("Id");
 
                     b.ToTable("Feeds", (string)null);
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.FeedLagSnapshotEntity", b =>
+                {
+                    b.Property<DateTime>("TakenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("FeedId")
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTime>("OldestUnacknowledgedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("UnacknowledgedNotices")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("TakenAt", "FeedId");
+
+                    b.HasIndex("FeedId", "TakenAt");
+
+                    b.ToTable("FeedLagSnapshots", (string)null);
                 });
 
             modelBuilder.Entity("ExchangeGateway.Server.Storage.FeedLeaseEntity", b =>
@@ -394,6 +423,37 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                     b.HasKey("FeedId");
 
                     b.ToTable("FeedLeases", (string)null);
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.FeedPresenceEntity", b =>
+                {
+                    b.Property<string>("InstanceId")
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(36)");
+
+                    b.Property<string>("FeedId")
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTime?>("LastAcknowledgedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("LastConnectedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("OpenStreams")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("ReportedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("InstanceId", "FeedId");
+
+                    b.HasIndex("FeedId");
+
+                    b.ToTable("FeedPresence", (string)null);
                 });
 
             modelBuilder.Entity("ExchangeGateway.Server.Storage.IdempotencyEntity", b =>
@@ -629,6 +689,8 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("MunicipalityCode");
+
+                    b.HasIndex("ReportedAt");
 
                     b.ToTable("UnannouncedReports", (string)null);
                 });

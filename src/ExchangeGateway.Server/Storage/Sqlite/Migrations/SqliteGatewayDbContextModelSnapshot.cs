@@ -103,6 +103,8 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("AnnouncedAt");
+
                     b.HasIndex("CaseReference");
 
                     b.HasIndex("MunicipalityCode", "Id");
@@ -342,6 +344,10 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
 
                     b.HasIndex("ArrivalId");
 
+                    b.HasIndex("RaisedAt");
+
+                    b.HasIndex("ResolvedAt");
+
                     b.ToTable("Escalations", (string)null);
                 });
 
@@ -361,6 +367,29 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.HasKey("Id");
 
                     b.ToTable("Feeds", (string)null);
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.FeedLagSnapshotEntity", b =>
+                {
+                    b.Property<DateTime>("TakenAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FeedId")
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("OldestUnacknowledgedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UnacknowledgedNotices")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("TakenAt", "FeedId");
+
+                    b.HasIndex("FeedId", "TakenAt");
+
+                    b.ToTable("FeedLagSnapshots", (string)null);
                 });
 
             modelBuilder.Entity("ExchangeGateway.Server.Storage.FeedLeaseEntity", b =>
@@ -385,6 +414,37 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.HasKey("FeedId");
 
                     b.ToTable("FeedLeases", (string)null);
+                });
+
+            modelBuilder.Entity("ExchangeGateway.Server.Storage.FeedPresenceEntity", b =>
+                {
+                    b.Property<string>("InstanceId")
+                        .HasMaxLength(36)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FeedId")
+                        .HasMaxLength(32)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastAcknowledgedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastConnectedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("OpenStreams")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("ReportedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("InstanceId", "FeedId");
+
+                    b.HasIndex("FeedId");
+
+                    b.ToTable("FeedPresence", (string)null);
                 });
 
             modelBuilder.Entity("ExchangeGateway.Server.Storage.IdempotencyEntity", b =>
@@ -620,6 +680,8 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("MunicipalityCode");
+
+                    b.HasIndex("ReportedAt");
 
                     b.ToTable("UnannouncedReports", (string)null);
                 });
