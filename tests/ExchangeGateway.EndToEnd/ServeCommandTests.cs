@@ -32,12 +32,28 @@ public sealed class ServeCommandTests
     [InlineData("--Gateway:MunicipalityTablePath=/nonexistent/table.csv", "Gateway:MunicipalityTablePath: no readable file at /nonexistent/table.csv")]
     [InlineData("--Gateway:Management:Urls=https://127.0.0.1:0", "Gateway:Management:Urls: 'https://127.0.0.1:0' is not an http:// address")]
     [InlineData("--Gateway:RedeliveryTimeout=banana", "Gateway:RedeliveryTimeout")]
+    [InlineData("--Gateway:Dashboard:Urls=http://127.0.0.1:5480", "Gateway:Dashboard:Urls: 'http://127.0.0.1:5480' is not an https:// address with a port of its own")]
+    [InlineData("--Gateway:Dashboard:Urls=https://127.0.0.1:0", "Gateway:Dashboard:Urls: 'https://127.0.0.1:0' is not an https:// address with a port of its own")]
+    [InlineData("--Gateway:Dashboard:PresenceInterval=60.00:00:00", "Gateway:Dashboard:PresenceInterval must be a positive duration of at most 30.00:00:00 (is 60.00:00:00)")]
     public async Task Serve_InvalidSetting_ExitsTwoWithOneLineNamingIt(string setting, string expected)
+    {
+        await AssertRefusedAsync(["--urls", "https://127.0.0.1:0", setting], expected);
+    }
+
+    [Fact]
+    public async Task Serve_DashboardOnTheGatewaysPort_ExitsTwoSayingItNeedsItsOwn()
+    {
+        var port = GatewayProcess.FreePort();
+        await AssertRefusedAsync(["--urls", $"https://127.0.0.1:{port}", $"--Gateway:Dashboard:Urls=https://127.0.0.1:{port}"],
+            $"Refusing to start: port {port} is in both the gateway's addresses (--urls) and Gateway:Dashboard:Urls; the dashboard needs a port of its own.");
+    }
+
+    private static async Task AssertRefusedAsync(string[] arguments, string expected)
     {
         var work = Directory.CreateTempSubdirectory("exgw-e2e-serve-").FullName;
 
         var result = await ProcessRunner.RunAsync("dotnet",
-            [GatewayProcess.ExgwPath, "serve", "--dev", "--certs", TestPki.Directory, "--urls", "https://127.0.0.1:0", "--Gateway:Management:Urls=http://127.0.0.1:0", setting],
+            [GatewayProcess.ExgwPath, "serve", "--dev", "--certs", TestPki.Directory, "--Gateway:Management:Urls=http://127.0.0.1:0", .. arguments],
             work, TimeSpan.FromSeconds(60));
 
         Assert.Equal(2, result.ExitCode);

@@ -10,6 +10,7 @@ using ExchangeGateway.Server.Storage;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace ExchangeGateway.Cli.Demo;
 
@@ -19,6 +20,12 @@ namespace ExchangeGateway.Cli.Demo;
 /// gets a BSN, every nareiziger checks in at the IND.</summary>
 internal sealed class DemoRunner(string certificates, TextWriter output)
 {
+    /// <summary>The password of the PKCS#12 files the demo writes for a person's browser (development certificates only).</summary>
+    public const string BrowserCertificatePassword = "demo";
+
+    /// <summary>Whose certificates the demo exports for a browser: chain coordination's national view and a municipality's own.</summary>
+    private static readonly string[] BrowserOrganisations = ["ketenregie", "gemeente-utrecht"];
+
     private static readonly string[] Municipalities = ["gemeente-amsterdam", "gemeente-utrecht", "gemeente-groningen"];
 
     /// <summary>Has its feed posted to a webhook receiver instead of holding a stream.</summary>
@@ -34,7 +41,9 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
     private readonly TaskCompletionSource _unannouncedSeen = NewSignal();
     private int _bsnSeed;
 
-    public async Task<bool> RunAsync(CancellationToken cancellationToken)
+    /// <summary>Runs the chain; with <paramref name="stay"/>, keeps the gateway and its dashboard up
+    /// afterwards until <paramref name="stay"/> is cancelled (Ctrl+C), so a person can look at it.</summary>
+    public async Task<bool> RunAsync(CancellationToken cancellationToken, CancellationToken? stay = null)
     {
         var work = Directory.CreateTempSubdirectory("exgw-demo-").FullName;
         // The webhook receiver and its registry entry need the development PKI before the gateway starts.
@@ -51,7 +60,7 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
         var registry = WriteRegistry(work, receiver);
         var settings = new ServeSettings(true, certificates, Path.Combine(work, "demo.db"), "https://127.0.0.1:0",
             ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning", "--Gateway:Management:Urls=http://127.0.0.1:0",
-             $"--Gateway:OrganisationRegistryPath={registry}", "--Gateway:Webhooks:AllowedNetworks:0=127.0.0.0/8", "--Gateway:Webhooks:AllowedNetworks:1=::1/128"]);
+             $"--Gateway:OrganisationRegistryPath={registry}", $"--Gateway:Dashboard:Urls=https://127.0.0.1:{Soak.ServeProcess.FreePort()}", "--Gateway:Webhooks:AllowedNetworks:0=127.0.0.0/8", "--Gateway:Webhooks:AllowedNetworks:1=::1/128"]);
         var (app, refusal) = GatewayLauncher.Build(settings, output);
         if (app is null)
         {
@@ -62,6 +71,8 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
         await app.StartAsync(cancellationToken);
         address = new Uri(GatewayLauncher.Addresses(app)[0]);
         Say("gateway", $"listening on {address} (mutual TLS, SQLite synchronous=FULL)");
+        var dashboard = GatewayLauncher.DashboardUrls(app)[0];
+        Say("gateway", $"dashboard on {dashboard}/ (a browser with an organisation's client certificate)");
         Say(WebhookMunicipality, $"no stream: its feed is posted to {receiver.Url} (thin NL GOV CloudEvents, signed, mutual TLS); it reads arrivals over REST");
 
         using var coa = Connect(address, "coa");
@@ -159,7 +170,6 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
             client.Dispose();
         }
 
-        await app.StopAsync(CancellationToken.None);
         var ok = PrintTable(final, unacknowledged);
         output.WriteLine();
         output.WriteLine("National overview (exgw status, as chain coordination sees it):");
@@ -168,7 +178,34 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
         output.WriteLine("Webhook subscriptions (exgw webhooks):");
         Webhooks.WebhookTable.Write(webhooks, output);
         output.WriteLine($"Database: {Path.Combine(work, "demo.db")}");
+        output.WriteLine();
+        output.WriteLine($"Dashboard: {dashboard}/ (in Dutch). Import a browser certificate first, password '{BrowserCertificatePassword}':");
+        foreach (var organisation in BrowserOrganisations)
+        {
+            output.WriteLine($"  {ExportForBrowser(organisation)}");
+        }
+        if (stay is { } until)
+        {
+            output.WriteLine("The gateway and its dashboard stay up; Ctrl+C stops them.");
+            // Ends with Ctrl+C or SIGTERM, which the host's lifetime receives first.
+            await app.WaitForShutdownAsync(until);
+        }
+        else
+        {
+            output.WriteLine("The gateway stops now; `exgw demo --keep-running` keeps it and the dashboard up.");
+        }
+        await app.StopAsync(CancellationToken.None);
         return ok;
+    }
+
+    /// <summary>The organisation's development certificate and key as one PKCS#12 file, which browsers import.</summary>
+    private string ExportForBrowser(string organisation)
+    {
+        var path = Path.Combine(certificates, organisation + ".p12");
+        using var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(
+            DevCertificateAuthority.CertificatePath(certificates, organisation), DevCertificateAuthority.KeyPath(certificates, organisation));
+        File.WriteAllBytes(path, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pkcs12, BrowserCertificatePassword));
+        return path;
     }
 
     private bool PrintTable(List<Arrival> arrivals, long unacknowledged)

@@ -1,4 +1,5 @@
 using ExchangeGateway.Server.Audit;
+using ExchangeGateway.Server.Dashboard;
 using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Storage;
@@ -9,6 +10,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace ExchangeGateway.Cli.Serve;
 
@@ -106,8 +108,15 @@ internal static class GatewayLauncher
             return (null, invalid);
         }
         _ = new GatewayDbContextFactory(options!.Storage).WarmUpModelAsync();
+        var dashboardPorts = DashboardAddresses.Ports(options.Dashboard.Urls);
+        if (DashboardAddresses.Split(settings.Urls).Select(url => Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.Port : 0).FirstOrDefault(dashboardPorts.Contains) is > 0 and var shared)
+        {
+            return (null, $"Refusing to start: port {shared} is in both the gateway's addresses (--urls) and Gateway:Dashboard:Urls; the dashboard needs a port of its own.");
+        }
         builder.AddExchangeGateway().UseMutualTls().AddManagementListener();
-        builder.WebHost.UseUrls(settings.Urls);
+        // One Kestrel server: the dashboard shares the gateway's TLS and client-certificate checks and is
+        // told apart by its port (see DashboardMiddleware).
+        builder.WebHost.UseUrls(dashboardPorts.Count > 0 ? settings.Urls + ";" + options.Dashboard.Urls : settings.Urls);
         var app = builder.Build();
         app.MapExchangeGateway();
         return (app, null);
@@ -167,7 +176,16 @@ internal static class GatewayLauncher
             ? Path.GetFullPath(database ?? DefaultDevDatabase)
             : null;
 
-    /// <summary>The addresses Kestrel actually listens on (port 0 becomes a real port).</summary>
-    public static IReadOnlyList<string> Addresses(WebApplication app) =>
-        [.. app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []];
+    /// <summary>The gateway's addresses Kestrel actually listens on (port 0 becomes a real port).</summary>
+    public static IReadOnlyList<string> Addresses(WebApplication app) => [.. Listening(app).Where(a => !IsDashboard(app, a))];
+
+    /// <summary>The dashboard's addresses (empty when it is off).</summary>
+    public static IReadOnlyList<string> DashboardUrls(WebApplication app) => [.. Listening(app).Where(a => IsDashboard(app, a))];
+
+    private static IEnumerable<string> Listening(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+
+    private static bool IsDashboard(WebApplication app, string address) =>
+        Uri.TryCreate(address, UriKind.Absolute, out var uri)
+        && DashboardAddresses.Ports(app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.Dashboard.Urls).Contains(uri.Port);
 }

@@ -36,6 +36,10 @@ internal static class ServeCommand
                 {
                     messages.WriteLine($"Management listener on {string.Join(", ", management)} (/livez, /readyz, /metrics; no client certificate).");
                 }
+                if (GatewayLauncher.DashboardUrls(app) is { Count: > 0 } dashboard)
+                {
+                    messages.WriteLine($"Dashboard on {string.Join(", ", dashboard)} (a browser with an organisation's client certificate).");
+                }
                 messages.WriteLine($"Exchange gateway listening on {string.Join(", ", GatewayLauncher.Addresses(app))} (mutual TLS). Ctrl+C stops it.");
                 await app.WaitForShutdownAsync(cancellationToken);
             }

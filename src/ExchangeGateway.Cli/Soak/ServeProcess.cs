@@ -180,7 +180,8 @@ internal sealed partial class ServeProcess : IChaosGateway, IDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port nothing listens on now (also the demo's dashboard port).</summary>
+    internal static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

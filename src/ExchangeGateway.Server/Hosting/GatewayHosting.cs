@@ -76,6 +76,8 @@ public static partial class GatewayHosting
         services.AddSingleton<AcknowledgementDeadline>();
         services.AddSingleton<ObligationDeadlines>();
         services.AddHostedService<DeadlineMonitor>();
+        services.AddSingleton<Dashboard.DashboardSessions>();
+        services.AddSingleton(_ => Dashboard.MunicipalityMap.Load());
         services.AddSingleton<FeedStatusReporter>();
         services.AddHostedService(sp => sp.GetRequiredService<FeedStatusReporter>());
         services.AddSingleton<FeedLeases>();
@@ -115,6 +117,7 @@ public static partial class GatewayHosting
     public static WebApplication MapExchangeGateway(this WebApplication app)
     {
         app.UseMiddleware<RefusedCertificateMiddleware>();
+        app.UseMiddleware<Dashboard.DashboardMiddleware>();
         app.UseMiddleware<RestSurfaceMiddleware>();
         app.UseMiddleware<CallDeadlineMiddleware>();
         app.MapGrpcService<ArrivalGrpcService>();

@@ -76,6 +76,9 @@ public sealed class ChildProcess : IDisposable
     /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
     public void Resume() => Signal(SigCont);
 
+    /// <summary>SIGTERM: asks the process to stop, as Ctrl+C or a service manager does.</summary>
+    public void Terminate() => Signal(SigTerm);
+
     private void Signal(int signal)
     {
         if (SendSignal(_process.Id, signal) != 0)
@@ -84,6 +87,7 @@ public sealed class ChildProcess : IDisposable
         }
     }
 
+    private const int SigTerm = 15;
     private const int SigCont = 18;
     private const int SigStop = 19;
 
