@@ -77,7 +77,7 @@ internal sealed class ChainGrpcService(GatewayStore store, MunicipalityTableFile
             if (request.SeriesDays > 0)
             {
                 var since = DateOnly.FromDateTime(asOf).AddDays(1 - request.SeriesDays).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
-                response.FeedLag.AddRange(await OverviewSeriesQuery.LagAsync(db, FeedNames.Municipality(code), since, options, token));
+                response.FeedLag.AddRange(await OverviewSeriesQuery.LagAsync(db, FeedNames.Municipality(code), since, request.SeriesDays, options, token));
             }
             return response;
         }, context.CancellationToken);

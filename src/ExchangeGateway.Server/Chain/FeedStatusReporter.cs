@@ -104,6 +104,8 @@ internal sealed partial class FeedStatusReporter(
         return 0;
     }, cancellationToken);
 
+    private static long AgeSeconds(DateTime takenAt, DateTime oldest) => Math.Max(0, (long)(takenAt - oldest).TotalSeconds);
+
     /// <summary>Stores every municipality feed's backlog at <paramref name="takenAt"/>, unless an
     /// instance already did.</summary>
     public Task TakeSnapshotAsync(DateTime takenAt, CancellationToken cancellationToken) => store.ReadAsync(async (db, token) =>
@@ -123,6 +125,9 @@ internal sealed partial class FeedStatusReporter(
             FeedId = AllFeeds,
             UnacknowledgedNotices = backlog.Sum(b => b.Count),
             OldestUnacknowledgedAt = backlog.Count == 0 ? takenAt : backlog.Min(b => b.Oldest),
+            OldestUnacknowledgedAgeSeconds = backlog.Count == 0 ? 0 : AgeSeconds(takenAt, backlog.Min(b => b.Oldest)),
+            FeedsWithBacklog = backlog.Count,
+            StaleFeeds = backlog.Count(b => takenAt - b.Oldest > _options.StaleAcknowledgementAfter),
         });
         db.FeedLagSnapshots.AddRange(backlog.Select(b => new FeedLagSnapshotEntity
         {
@@ -130,6 +135,7 @@ internal sealed partial class FeedStatusReporter(
             FeedId = b.FeedId,
             UnacknowledgedNotices = b.Count,
             OldestUnacknowledgedAt = b.Oldest,
+            OldestUnacknowledgedAgeSeconds = AgeSeconds(takenAt, b.Oldest),
         }));
         try
         {

@@ -60,33 +60,62 @@ internal static class OverviewSeriesQuery
             series.UnannouncedPersonsPerWeek.Add(new DayCount { Day = ArrivalMapping.ToDate(week), Count = perWeek.GetValueOrDefault(week) });
         }
 
-        series.FeedLag.AddRange(await LagAsync(db, null, since, options, cancellationToken));
+        series.FeedLag.AddRange(await LagAsync(db, null, since, days, options, cancellationToken));
         return series;
     }
 
+    /// <summary>A series longer than this has one lag point per day (the day's worst), read as one
+    /// GROUP BY, instead of every snapshot: a year of 5-minute snapshots is 105,120 rows.</summary>
+    public const int DailyLagAfterDays = 14;
+
     /// <summary>The lag snapshots since <paramref name="since"/>: of every municipality feed together,
-    /// or of <paramref name="feed"/> alone (zero at the snapshots where it had no backlog).</summary>
-    public static async Task<List<LagSample>> LagAsync(GatewayDbContext db, string? feed, DateTime since, DashboardOptions options, CancellationToken cancellationToken)
+    /// or of <paramref name="feed"/> alone (zero at the snapshots where it had no backlog). Every snapshot
+    /// has a marker row holding the totals, so the national series reads one row per snapshot (index
+    /// FeedId, TakenAt), and a feed's series its own rows beside those. Over more than
+    /// <see cref="DailyLagAfterDays"/> days, each point is a day's worst.</summary>
+    public static async Task<List<LagSample>> LagAsync(GatewayDbContext db, string? feed, DateTime since, int days, DashboardOptions options, CancellationToken cancellationToken)
     {
-        var rows = await db.FeedLagSnapshots.AsNoTracking()
-            .Where(s => s.TakenAt >= since && (feed == null || s.FeedId == feed || s.FeedId == FeedStatusReporter.AllFeeds))
-            .Select(s => new { s.TakenAt, s.FeedId, s.UnacknowledgedNotices, s.OldestUnacknowledgedAt })
-            .ToListAsync(cancellationToken);
-        var samples = rows.GroupBy(r => r.TakenAt).OrderBy(g => g.Key).Select(snapshot =>
+        var markers = db.FeedLagSnapshots.AsNoTracking().Where(s => s.FeedId == FeedStatusReporter.AllFeeds && s.TakenAt >= since);
+        var own = db.FeedLagSnapshots.AsNoTracking().Where(s => s.FeedId == feed && s.TakenAt >= since);
+        var stale = (long)options.StaleAcknowledgementAfter.TotalSeconds;
+        if (days > DailyLagAfterDays)
         {
-            var feeds = snapshot.Where(r => r.FeedId != FeedStatusReporter.AllFeeds).ToList();
-            var oldest = feeds.Count == 0 ? snapshot.Key : feeds.Min(r => r.OldestUnacknowledgedAt);
-            return new LagSample
+            var perDay = await markers.GroupBy(s => s.TakenAt.Date)
+                .Select(g => new { Day = g.Key, Unacknowledged = g.Max(s => s.UnacknowledgedNotices), Age = g.Max(s => s.OldestUnacknowledgedAgeSeconds), Feeds = g.Max(s => s.FeedsWithBacklog), Stale = g.Max(s => s.StaleFeeds) })
+                .OrderBy(d => d.Day)
+                .ToListAsync(cancellationToken);
+            if (feed is null)
             {
-                TakenAt = ArrivalMapping.ToTimestamp(snapshot.Key),
-                UnacknowledgedNotices = feeds.Sum(r => r.UnacknowledgedNotices),
-                FeedsWithBacklog = feeds.Count,
-                OldestUnacknowledgedAge = Duration.FromTimeSpan(snapshot.Key - oldest),
-                StaleFeeds = feeds.Count(r => snapshot.Key - r.OldestUnacknowledgedAt > options.StaleAcknowledgementAfter),
-            };
-        }).ToList();
-        return Thin(samples);
+                return [.. perDay.Select(d => Sample(d.Day, d.Unacknowledged, d.Feeds, TimeSpan.FromSeconds(d.Age), d.Stale))];
+            }
+            var ownPerDay = await own.GroupBy(s => s.TakenAt.Date)
+                .Select(g => new { Day = g.Key, Unacknowledged = g.Max(s => s.UnacknowledgedNotices), Age = g.Max(s => s.OldestUnacknowledgedAgeSeconds) })
+                .ToDictionaryAsync(d => d.Day, cancellationToken);
+            return [.. perDay.Select(d => ownPerDay.TryGetValue(d.Day, out var day)
+                ? Sample(d.Day, day.Unacknowledged, 1, TimeSpan.FromSeconds(day.Age), day.Age > stale ? 1 : 0)
+                : Sample(d.Day, 0, 0, TimeSpan.Zero, 0))];
+        }
+        var snapshots = await markers.OrderBy(s => s.TakenAt)
+            .Select(s => new { s.TakenAt, s.UnacknowledgedNotices, s.OldestUnacknowledgedAgeSeconds, s.FeedsWithBacklog, s.StaleFeeds })
+            .ToListAsync(cancellationToken);
+        if (feed is null)
+        {
+            return Thin([.. snapshots.Select(m => Sample(m.TakenAt, m.UnacknowledgedNotices, m.FeedsWithBacklog, TimeSpan.FromSeconds(m.OldestUnacknowledgedAgeSeconds), m.StaleFeeds))]);
+        }
+        var rows = await own.Select(s => new { s.TakenAt, s.UnacknowledgedNotices, s.OldestUnacknowledgedAgeSeconds }).ToDictionaryAsync(s => s.TakenAt, cancellationToken);
+        return Thin([.. snapshots.Select(m => rows.TryGetValue(m.TakenAt, out var row)
+            ? Sample(m.TakenAt, row.UnacknowledgedNotices, 1, TimeSpan.FromSeconds(row.OldestUnacknowledgedAgeSeconds), row.OldestUnacknowledgedAgeSeconds > stale ? 1 : 0)
+            : Sample(m.TakenAt, 0, 0, TimeSpan.Zero, 0))]);
     }
+
+    private static LagSample Sample(DateTime takenAt, long unacknowledged, int feedsWithBacklog, TimeSpan oldestAge, int staleFeeds) => new()
+    {
+        TakenAt = ArrivalMapping.ToTimestamp(takenAt),
+        UnacknowledgedNotices = unacknowledged,
+        FeedsWithBacklog = feedsWithBacklog,
+        OldestUnacknowledgedAge = Duration.FromTimeSpan(oldestAge),
+        StaleFeeds = staleFeeds,
+    };
 
     /// <summary>At most <see cref="MaxLagPoints"/> samples: of each run of consecutive ones, the one
     /// with the oldest backlog, so a peak is never thinned away.</summary>

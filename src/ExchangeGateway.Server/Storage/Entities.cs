@@ -188,6 +188,17 @@ internal sealed class FeedLagSnapshotEntity
     public required string FeedId { get; set; }
     public long UnacknowledgedNotices { get; set; }
     public DateTime OldestUnacknowledgedAt { get; set; }
+
+    /// <summary>How long the oldest notice had waited at the snapshot (<see cref="TakenAt"/> minus
+    /// <see cref="OldestUnacknowledgedAt"/>), stored so that a day's worst is one MAX in SQL.</summary>
+    public long OldestUnacknowledgedAgeSeconds { get; set; }
+
+    /// <summary>On the snapshot's marker row (feed <c>*</c>), which carries the totals of every feed so
+    /// the national series reads one row per snapshot: how many feeds had a backlog.</summary>
+    public int FeedsWithBacklog { get; set; }
+
+    /// <summary>On the marker row: how many feeds' oldest notice was older than the threshold in effect then.</summary>
+    public int StaleFeeds { get; set; }
 }
 
 /// <summary>A notice in a feed. <see cref="Body"/> is the protobuf <c>Notice</c> without its

@@ -109,6 +109,40 @@ public sealed class FeedStatusReporterTests
     }
 
     [Fact]
+    public async Task LagSeries_LongerThanTwoWeeks_OnePointPerDayWithTheDaysWorst()
+    {
+        var time = NewClock();
+        await using var host = await StartAsync(time);
+        // Tomorrow 08:00, so the snapshots of the first day cannot cross midnight.
+        var today = time.GetUtcNow().UtcDateTime.Date.AddDays(1);
+        time.Advance(today.AddHours(8) - time.GetUtcNow().UtcDateTime);
+        await host.AnnounceAsync(TestArrivals.Family("0363", time: time));
+        time.Advance(TimeSpan.FromMinutes(30));
+        await Reporter(host).TakeSnapshotAsync(time.GetUtcNow().UtcDateTime, CancellationToken.None);
+        await host.AnnounceAsync(TestArrivals.Family("0363", time: time));
+        time.Advance(TimeSpan.FromMinutes(5));
+        await Reporter(host).TakeSnapshotAsync(time.GetUtcNow().UtcDateTime, CancellationToken.None);
+        time.Advance(TimeSpan.FromDays(1));
+        await Reporter(host).TakeSnapshotAsync(time.GetUtcNow().UtcDateTime, CancellationToken.None);
+
+        // From tomorrow on: the reporter running in the background took a snapshot of its own at the start.
+        var since = Timestamp.FromDateTime(today);
+        var national = (await new ChainService.ChainServiceClient(host.ChannelFor("ketenregie"))
+            .GetOverviewAsync(new GetOverviewRequest { SeriesDays = OverviewSeriesQuery.DailyLagAfterDays + 1 })).Series.FeedLag.Where(s => s.TakenAt >= since).ToList();
+        var utrecht = (await MunicipalityAsync(host, "0344", seriesDays: 30)).FeedLag.Where(s => s.TakenAt >= since).ToList();
+        var amsterdam = (await MunicipalityAsync(host, "0363", seriesDays: 30)).FeedLag.Where(s => s.TakenAt >= since).ToList();
+
+        Assert.Equal([Timestamp.FromDateTime(today), Timestamp.FromDateTime(today.AddDays(1))], national.Select(s => s.TakenAt));
+        Assert.Equal([2L, 2L], national.Select(s => s.UnacknowledgedNotices));
+        Assert.Equal(TimeSpan.FromMinutes(35), national[0].OldestUnacknowledgedAge.ToTimeSpan());
+        Assert.Equal(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(35), national[1].OldestUnacknowledgedAge.ToTimeSpan());
+        Assert.Equal([1, 1], national.Select(s => s.StaleFeeds));
+        Assert.Equal(national, amsterdam);
+        Assert.All(utrecht, s => Assert.Equal(new LagSample { TakenAt = s.TakenAt, OldestUnacknowledgedAge = new Duration() }, s));
+        Assert.Equal(2, utrecht.Count);
+    }
+
+    [Fact]
     public async Task GetMunicipalityOverview_OwnCode_ListsItsOpenEscalationsOldestFirst()
     {
         var time = NewClock();

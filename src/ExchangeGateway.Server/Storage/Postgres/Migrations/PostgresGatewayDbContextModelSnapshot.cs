@@ -388,8 +388,17 @@ namespace ExchangeGateway.Server.Storage.Postgres.Migrations
                         .IsUnicode(false)
                         .HasColumnType("character varying(32)");
 
+                    b.Property<int>("FeedsWithBacklog")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("OldestUnacknowledgedAgeSeconds")
+                        .HasColumnType("bigint");
+
                     b.Property<DateTime>("OldestUnacknowledgedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("StaleFeeds")
+                        .HasColumnType("integer");
 
                     b.Property<long>("UnacknowledgedNotices")
                         .HasColumnType("bigint");

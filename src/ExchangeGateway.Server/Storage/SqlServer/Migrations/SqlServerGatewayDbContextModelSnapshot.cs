@@ -388,8 +388,17 @@ namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
                         .IsUnicode(false)
                         .HasColumnType("varchar(32)");
 
+                    b.Property<int>("FeedsWithBacklog")
+                        .HasColumnType("int");
+
+                    b.Property<long>("OldestUnacknowledgedAgeSeconds")
+                        .HasColumnType("bigint");
+
                     b.Property<DateTime>("OldestUnacknowledgedAt")
                         .HasColumnType("datetime2");
+
+                    b.Property<int>("StaleFeeds")
+                        .HasColumnType("int");
 
                     b.Property<long>("UnacknowledgedNotices")
                         .HasColumnType("bigint");

@@ -379,8 +379,17 @@ namespace ExchangeGateway.Server.Storage.Sqlite.Migrations
                         .IsUnicode(false)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("FeedsWithBacklog")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("OldestUnacknowledgedAgeSeconds")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("OldestUnacknowledgedAt")
                         .HasColumnType("TEXT");
+
+                    b.Property<int>("StaleFeeds")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("UnacknowledgedNotices")
                         .HasColumnType("INTEGER");

@@ -1,0 +1,51 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace ExchangeGateway.Server.Storage.SqlServer.Migrations
+{
+    /// <inheritdoc />
+    public partial class LagSnapshotTotals : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<int>(
+                name: "FeedsWithBacklog",
+                table: "FeedLagSnapshots",
+                type: "int",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<long>(
+                name: "OldestUnacknowledgedAgeSeconds",
+                table: "FeedLagSnapshots",
+                type: "bigint",
+                nullable: false,
+                defaultValue: 0L);
+
+            migrationBuilder.AddColumn<int>(
+                name: "StaleFeeds",
+                table: "FeedLagSnapshots",
+                type: "int",
+                nullable: false,
+                defaultValue: 0);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "FeedsWithBacklog",
+                table: "FeedLagSnapshots");
+
+            migrationBuilder.DropColumn(
+                name: "OldestUnacknowledgedAgeSeconds",
+                table: "FeedLagSnapshots");
+
+            migrationBuilder.DropColumn(
+                name: "StaleFeeds",
+                table: "FeedLagSnapshots");
+        }
+    }
+}
