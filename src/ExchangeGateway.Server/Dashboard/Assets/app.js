@@ -417,7 +417,7 @@ function charts(series) {
       barChart("Aangekondigde aankomsten per dag", (series.arrivalsAnnounced ?? []).map((d) => ({ label: formatDate(d.day), values: [number(d.count)] })), ["staaf"]),
       barChart("Escalaties per dag: ontstaan en opgelost", [...escalations.values()].map((d) => ({ label: formatDate(d.day), values: [d.raised, d.resolved] })), ["staaf--ontstaan", "staaf--opgelost"]),
       barChart("Onaangekondigde personen per week", (series.unannouncedPersonsPerWeek ?? []).map((d) => ({ label: `week van ${formatDate(d.day)}`, values: [number(d.count)] })), ["staaf"]),
-      lineChart("Onbevestigde berichten in alle gemeentestromen", (series.feedLag ?? []).map((s) => ({ label: formatTime(s.takenAt), value: number(s.unacknowledgedNotices) })))),
+      lineChart("Onbevestigde berichten in alle gemeentestromen (hoogste per dag)", (series.feedLag ?? []).map((s) => ({ label: new Date(s.takenAt).toLocaleDateString("nl-NL", { dateStyle: "medium" }), value: number(s.unacknowledgedNotices) })))),
     table("Escalaties per soort in deze periode", ["Soort", "Ontstaan", "Opgelost"],
       [...perKind.entries()].map(([kind, entry]) => row(KINDS[kind] ?? kind, numberCell(entry.raised), numberCell(entry.resolved)))));
 }
@@ -463,7 +463,8 @@ function lineChart(title, points) {
 async function municipalityView(code) {
   let overview;
   try {
-    overview = await api(`/v1/municipalities/${code}/overview?seriesDays=30`);
+    // Two weeks: every snapshot (longer series have one point per day).
+    overview = await api(`/v1/municipalities/${code}/overview?seriesDays=14`);
   } catch (error) {
     if (error.status === 404) {
       document.title = "Niet gevonden · Ketendashboard nareizigers";
