@@ -49,6 +49,13 @@ internal sealed class GatewayDbContextFactory
     /// sweep's truncating checkpoint would fail whenever the background one is running).</summary>
     public SemaphoreSlim SqliteCheckpoint { get; } = new(1, 1);
 
+    /// <summary>Held by the single writer while it commits a batch, and by a truncating checkpoint of the
+    /// SQLite log for its whole run. Such a checkpoint needs SQLite's write lock, which SQLite's busy
+    /// handler only polls for (sleeping between tries) while the writer takes it again microseconds
+    /// after each commit: under continuous writes it lost for the whole busy timeout (seen in CI). Taking
+    /// turns here, the checkpoint runs between two batches.</summary>
+    public SemaphoreSlim WriterTurn { get; } = new(1, 1);
+
     public StorageProvider Provider { get; }
 
     public string ConnectionString { get; }

@@ -9,7 +9,7 @@ namespace ExchangeGateway.Server.Storage;
 internal static class SqliteWal
 {
     /// <summary>Copies every committed page into the database file and truncates the log to zero
-    /// bytes. Waits up to the busy timeout for readers and writers; returns false when it could not
+    /// bytes. Waits for the writer to finish its batch and up to the busy timeout for readers; returns false when it could not
     /// finish (a long reader), so the caller can try again later.</summary>
     public static async Task<bool> CheckpointAndTruncateAsync(GatewayDbContextFactory contexts, CancellationToken cancellationToken)
     {
@@ -17,12 +17,21 @@ internal static class SqliteWal
         {
             return true;
         }
+        await using var db = contexts.CreateDbContext();
+        await db.Database.OpenConnectionAsync(cancellationToken);
         await contexts.SqliteCheckpoint.WaitAsync(cancellationToken);
         try
         {
-            await using var db = contexts.CreateDbContext();
-            await db.Database.OpenConnectionAsync(cancellationToken);
-            return !(await CheckpointAsync(db.Database.GetDbConnection(), truncate: true, cancellationToken)).Busy;
+            // Between two of the writer's batches: see GatewayDbContextFactory.WriterTurn.
+            await contexts.WriterTurn.WaitAsync(cancellationToken);
+            try
+            {
+                return !(await CheckpointAsync(db.Database.GetDbConnection(), truncate: true, cancellationToken)).Busy;
+            }
+            finally
+            {
+                contexts.WriterTurn.Release();
+            }
         }
         finally
         {

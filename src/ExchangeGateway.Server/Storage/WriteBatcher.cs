@@ -151,7 +151,15 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
                     : null)
                 {
                     activity?.SetTag("exgw.batch.size", batch.Count);
-                    await CommitBatchAsync(batch);
+                    await _contexts.WriterTurn.WaitAsync(CancellationToken.None);
+                    try
+                    {
+                        await CommitBatchAsync(batch);
+                    }
+                    finally
+                    {
+                        _contexts.WriterTurn.Release();
+                    }
                 }
                 _metrics?.BatchSize.Record(batch.Count);
                 _metrics?.BatchDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
