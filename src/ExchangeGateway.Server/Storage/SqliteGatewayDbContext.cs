@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -14,9 +15,20 @@ internal sealed class SqliteGatewayDbContext(DbContextOptions<SqliteGatewayDbCon
 
     public static DbContextOptions<SqliteGatewayDbContext> CreateOptions(StorageOptions storage) =>
         new DbContextOptionsBuilder<SqliteGatewayDbContext>()
-            .UseSqlite(storage.ConnectionString, sqlite => sqlite.MigrationsHistoryTable("__MigrationsHistory"))
+            .UseSqlite(BoundedByBusyTimeout(storage), sqlite => sqlite.MigrationsHistoryTable("__MigrationsHistory"))
             .AddInterceptors(new SqlitePragmas(storage.SqliteBusyTimeoutMilliseconds))
             .Options;
+
+    /// <summary>Microsoft.Data.Sqlite retries a busy statement itself until the connection's default
+    /// timeout (30 s unless set), on top of SQLite's own busy timeout: a locked database held each
+    /// statement of the writer 30 s, so a caller waited minutes for its UNAVAILABLE, whatever
+    /// <see cref="StorageOptions.SqliteBusyTimeoutMilliseconds"/> said. Its timeout is whole seconds:
+    /// the busy timeout rounded up, at least one.</summary>
+    private static string BoundedByBusyTimeout(StorageOptions storage) =>
+        new SqliteConnectionStringBuilder(storage.ConnectionString)
+        {
+            DefaultTimeout = Math.Max(1, (storage.SqliteBusyTimeoutMilliseconds + 999) / 1000),
+        }.ToString();
 }
 
 /// <summary>Sets the per-connection pragmas that make an OK durable: synchronous=FULL in WAL mode
