@@ -22,6 +22,12 @@ public sealed class Mutator(Random random)
         new string('A', 65), new string('x', 501), new string('9', 11), new string('é', 4000),
     ];
 
+    // A repeated message field is filled with copies of its first entry only up to this size.
+    private const int SmallEntryBytes = 1024;
+
+    // Bodies past this are cut rather than doubled: far over the gateway's message size limit already.
+    private const int MaxDuplicatedBytes = 8 * 1024 * 1024;
+
     public FuzzCase RandomBytes()
     {
         var length = random.Next(10) switch
@@ -120,7 +126,11 @@ public sealed class Mutator(Random random)
 
     private object SmallElement(FieldDescriptor field, IList list, int i) => field.FieldType switch
     {
-        FieldType.Message => list.Count > 0 && random.Next(2) == 0 ? Copy((IMessage)list[0]!) : field.MessageType.Parser.ParseFrom(ByteString.Empty),
+        // Copies of the first entry only while it is small: 10,000 copies of one holding a hostile
+        // 300,000-character string made a 3 GB message, and doubling its bytes overflowed an int.
+        FieldType.Message => list.Count > 0 && random.Next(2) == 0 && ((IMessage)list[0]!).CalculateSize() <= SmallEntryBytes
+            ? Copy((IMessage)list[0]!)
+            : field.MessageType.Parser.ParseFrom(ByteString.Empty),
         FieldType.String => (i % 100).ToString(System.Globalization.CultureInfo.InvariantCulture),
         FieldType.UInt64 or FieldType.Fixed64 => (ulong)(i + 1),
         FieldType.Int64 or FieldType.SInt64 or FieldType.SFixed64 => (long)i,
@@ -201,7 +211,7 @@ public sealed class Mutator(Random random)
             case 6:
                 return ("negative-length", [.. output, 0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F]);
             default:
-                return ("duplicated", [.. output, .. output]);
+                return output.Count > MaxDuplicatedBytes ? ("cut", [.. output[..(output.Count / 2)]]) : ("duplicated", [.. output, .. output]);
         }
     }
 
