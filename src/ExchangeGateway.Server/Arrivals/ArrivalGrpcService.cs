@@ -38,13 +38,13 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
             CaseReference = details.CaseReference,
             MunicipalityCode = details.MunicipalityCode,
             Kind = (int)details.Kind,
-            State = (int)ArrivalState.Announced,
             AnnouncedBy = caller.Organisation.Id,
             AnnouncedAt = change.Now,
             ExpectedArrivalDate = ToDateOnly(details.ExpectedArrivalDate),
             Details = ArrivalMapping.Serialize(details),
             ConsentStatus = (int)ConsentStatus.NotRequired,
         };
+        ArrivalLifecycle.Enter(arrival, ArrivalState.Announced);
         SyncTravellers(arrival, details);
         ArrivalWrites.Record(change, arrival, "announced",
             $"Announced to municipality {details.MunicipalityCode} with {details.Travellers.Count} traveller(s), expected {arrival.ExpectedArrivalDate:yyyy-MM-dd}.");
@@ -106,7 +106,7 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
             {
                 // The old municipality is told it is off; the new one gets a fresh announcement and
                 // must acknowledge it (and decide on consent) again.
-                arrival.State = (int)ArrivalState.Announced;
+                ArrivalLifecycle.Enter(arrival, ArrivalState.Announced);
                 arrival.AcknowledgedAt = null;
                 await UpdateConsentAsync(write, arrival, household, moved: true);
                 ArrivalMoves.Move(write, arrival, previousMunicipality, details,
@@ -143,7 +143,7 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
             var arrival = await ArrivalWrites.LoadVisibleAsync(write.Db, caller, arrivalId!, write.CancellationToken);
             ArrivalWrites.RequireState(arrival, "cancel the arrival", ArrivalState.Announced, ArrivalState.AwaitingConsent, ArrivalState.Acknowledged, ArrivalState.Departed);
             await DeadlineSchedule.ClearAllAsync(write, arrival);
-            arrival.State = (int)ArrivalState.Cancelled;
+            ArrivalLifecycle.Enter(arrival, ArrivalState.Cancelled);
             arrival.CancelledAt = write.Now;
             arrival.CancellationReason = request.Reason;
             ArrivalWrites.Record(write, arrival, "cancelled", "Cancelled by COA.");
@@ -169,7 +169,7 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
             RequireConsentGiven(arrival, "report departure");
             ArrivalWrites.RequireState(arrival, "report departure", ArrivalState.Announced, ArrivalState.Acknowledged);
             var departedAt = request.DepartedAt?.ToDateTime() ?? write.Now;
-            arrival.State = (int)ArrivalState.Departed;
+            ArrivalLifecycle.Enter(arrival, ArrivalState.Departed);
             arrival.DepartedAt = departedAt;
             ArrivalWrites.Record(write, arrival, "departed", "COA reported that the travellers left for the municipality.");
             write.Outbox.Add(FeedNames.Municipality(arrival.MunicipalityCode), arrival.Id, new Notice
@@ -204,7 +204,7 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
             {
                 throw GatewayErrors.InvalidArgument("arrived_at", "must not be before the reported departure");
             }
-            arrival.State = (int)ArrivalState.Arrived;
+            ArrivalLifecycle.Enter(arrival, ArrivalState.Arrived);
             arrival.ArrivedAt = arrivedAt;
             ArrivalWrites.Record(write, arrival, "arrived", "COA reported that the travellers reached the municipality.");
             var arrivedOn = AmsterdamCalendar.DateOf(DateTime.SpecifyKind(arrivedAt, DateTimeKind.Utc));
@@ -322,7 +322,7 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
     private void RequestConsent(ChangeContext write, ArrivalEntity arrival)
     {
         var today = AmsterdamCalendar.DateOf(DateTime.SpecifyKind(write.Now, DateTimeKind.Utc));
-        arrival.State = (int)ArrivalState.AwaitingConsent;
+        ArrivalLifecycle.Enter(arrival, ArrivalState.AwaitingConsent);
         arrival.ConsentStatus = (int)ConsentStatus.Requested;
         arrival.ConsentHouseholdSize = arrival.Travellers.Count;
         arrival.ConsentRequestedAt = write.Now;
@@ -360,7 +360,7 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
             await DeadlineSchedule.ClearAsync(write, arrival, EscalationKind.ConsentOverdue);
             if ((ArrivalState)arrival.State == ArrivalState.AwaitingConsent)
             {
-                arrival.State = (int)(arrival.AcknowledgedAt is null ? ArrivalState.Announced : ArrivalState.Acknowledged);
+                ArrivalLifecycle.Enter(arrival, arrival.AcknowledgedAt is null ? ArrivalState.Announced : ArrivalState.Acknowledged);
             }
             ArrivalWrites.Record(write, arrival, "consent-lapsed", $"A household of {arrival.Travellers.Count} no longer needs the municipality's consent.");
         }

@@ -3,10 +3,42 @@ using ExchangeGateway.Server.Storage;
 
 namespace ExchangeGateway.Server.Arrivals;
 
-/// <summary>The lifecycle rules that are not a single transition: which states are open, where a
-/// traveller stands, and when an arrival is complete.</summary>
+/// <summary>The arrival's lifecycle: which state may follow which (the one place an arrival's state is
+/// set), which states are open, where a traveller stands, and when an arrival is complete. The
+/// acknowledgement's set-based statement (<c>Feed/AcknowledgementWriter</c>) makes the one transition
+/// that is not a row loaded here, Announced to Acknowledged, which the table allows too.</summary>
 internal static class ArrivalLifecycle
 {
+    /// <summary>Every transition an arrival may make. A handler checks the state it needs first and
+    /// answers FAILED_PRECONDITION with a reason (<c>ArrivalWrites.RequireState</c>), so a transition
+    /// missing here is a fault of the gateway, never of the caller.</summary>
+    private static readonly Dictionary<ArrivalState, ArrivalState[]> Transitions = new()
+    {
+        [ArrivalState.Unspecified] = [ArrivalState.Announced],
+        // Announced to Announced: moved to another municipality, which must acknowledge it again.
+        [ArrivalState.Announced] = [ArrivalState.Acknowledged, ArrivalState.AwaitingConsent, ArrivalState.Departed, ArrivalState.Cancelled, ArrivalState.Announced],
+        // Consent asked again when an amendment changes the household; it lapses when no longer needed.
+        [ArrivalState.AwaitingConsent] = [ArrivalState.Announced, ArrivalState.Acknowledged, ArrivalState.AwaitingConsent, ArrivalState.ConsentRefused, ArrivalState.Cancelled],
+        [ArrivalState.Acknowledged] = [ArrivalState.Announced, ArrivalState.AwaitingConsent, ArrivalState.Departed, ArrivalState.Cancelled],
+        [ArrivalState.Departed] = [ArrivalState.Arrived, ArrivalState.Cancelled],
+        [ArrivalState.Arrived] = [ArrivalState.Completed],
+    };
+
+    /// <summary>Whether an arrival in <paramref name="from"/> may go to <paramref name="to"/>.</summary>
+    public static bool Allows(ArrivalState from, ArrivalState to) => Transitions.TryGetValue(from, out var next) && next.Contains(to);
+
+    /// <summary>Moves <paramref name="arrival"/> to <paramref name="to"/>.</summary>
+    /// <exception cref="InvalidOperationException">The table does not allow it: a handler did not check first.</exception>
+    public static void Enter(ArrivalEntity arrival, ArrivalState to)
+    {
+        var from = (ArrivalState)arrival.State;
+        if (!Allows(from, to))
+        {
+            throw new InvalidOperationException($"An arrival cannot go from {from} to {to}.");
+        }
+        arrival.State = (int)to;
+    }
+
     /// <summary>States in which an arrival still expects something to happen. A V-number may be in
     /// one open arrival only.</summary>
     public static readonly ArrivalState[] Open =

@@ -28,7 +28,7 @@ internal static class ArrivalMoves
         var state = (ArrivalState)arrival.State;
         if (state is ArrivalState.Announced or ArrivalState.Acknowledged)
         {
-            arrival.State = (int)ArrivalState.Announced;
+            ArrivalLifecycle.Enter(arrival, ArrivalState.Announced);
             arrival.AcknowledgedAt = null;
         }
         ArrivalWrites.Record(write, arrival, "moved", description);

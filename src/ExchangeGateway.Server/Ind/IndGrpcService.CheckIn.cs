@@ -60,7 +60,7 @@ internal sealed partial class IndGrpcService
             var complete = (ArrivalState)arrival.State == ArrivalState.Arrived && ArrivalLifecycle.IsComplete(arrival);
             if (complete)
             {
-                arrival.State = (int)ArrivalState.Completed;
+                ArrivalLifecycle.Enter(arrival, ArrivalState.Completed);
                 await DeadlineSchedule.ClearAllAsync(write, arrival);
             }
             var checkedIn = arrival.Travellers.Count(t => t.CheckedInAt is not null);

@@ -53,7 +53,7 @@ internal sealed partial class MunicipalityGrpcService
             arrival.ConsentStatus = (int)request.Decision;
             arrival.ConsentDecidedAt = write.Now;
             arrival.ConsentRefusalReason = granted ? null : request.RefusalReason;
-            arrival.State = (int)(!granted ? ArrivalState.ConsentRefused
+            ArrivalLifecycle.Enter(arrival, !granted ? ArrivalState.ConsentRefused
                 : arrival.AcknowledgedAt is null ? ArrivalState.Announced : ArrivalState.Acknowledged);
             await DeadlineSchedule.ClearAsync(write, arrival, EscalationKind.ConsentOverdue);
             ArrivalWrites.Record(write, arrival, granted ? "consent-granted" : "consent-refused",

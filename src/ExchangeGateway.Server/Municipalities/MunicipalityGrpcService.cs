@@ -168,7 +168,7 @@ internal sealed partial class MunicipalityGrpcService(GatewayStore store, TimePr
             var complete = ArrivalLifecycle.IsComplete(arrival);
             if (complete)
             {
-                arrival.State = (int)ArrivalState.Completed;
+                ArrivalLifecycle.Enter(arrival, ArrivalState.Completed);
                 await DeadlineSchedule.ClearAllAsync(write, arrival);
             }
             ArrivalWrites.Record(write, arrival, "bsn-assigned",

@@ -76,4 +76,46 @@ public sealed class ArrivalLifecycleTests
     [InlineData(ArrivalState.AwaitingConsent, true)]
     [InlineData(ArrivalState.Arrived, true)]
     public void IsOpen_ClosedStatesAreFinal(ArrivalState state, bool open) => Assert.Equal(open, ArrivalLifecycle.IsOpen(state));
+    [Theory]
+    [InlineData(ArrivalState.Unspecified, ArrivalState.Announced)]
+    [InlineData(ArrivalState.Announced, ArrivalState.AwaitingConsent)]
+    [InlineData(ArrivalState.AwaitingConsent, ArrivalState.Acknowledged)]
+    [InlineData(ArrivalState.Acknowledged, ArrivalState.Announced)]
+    [InlineData(ArrivalState.Departed, ArrivalState.Arrived)]
+    [InlineData(ArrivalState.Arrived, ArrivalState.Completed)]
+    public void Enter_AllowedTransition_SetsTheState(ArrivalState from, ArrivalState to)
+    {
+        var (arrival, _) = Make(from);
+
+        ArrivalLifecycle.Enter(arrival, to);
+
+        Assert.Equal((int)to, arrival.State);
+    }
+
+    [Theory]
+    [InlineData(ArrivalState.Completed, ArrivalState.Announced)]
+    [InlineData(ArrivalState.Cancelled, ArrivalState.Departed)]
+    [InlineData(ArrivalState.ConsentRefused, ArrivalState.Announced)]
+    [InlineData(ArrivalState.Announced, ArrivalState.Arrived)]
+    [InlineData(ArrivalState.Departed, ArrivalState.Announced)]
+    public void Enter_TransitionNotInTheTable_ThrowsAndKeepsTheState(ArrivalState from, ArrivalState to)
+    {
+        var (arrival, _) = Make(from);
+
+        Assert.Throws<InvalidOperationException>(() => ArrivalLifecycle.Enter(arrival, to));
+
+        Assert.Equal((int)from, arrival.State);
+    }
+
+    [Fact]
+    public void Allows_EveryState_OpenOnesLeadSomewhereAndClosedOnesNowhere()
+    {
+        var states = Enum.GetValues<ArrivalState>();
+        foreach (var state in states.Where(s => s != ArrivalState.Unspecified))
+        {
+            Assert.Equal(ArrivalLifecycle.IsOpen(state), states.Any(to => ArrivalLifecycle.Allows(state, to)));
+        }
+        // The acknowledgement's statement changes the state outside the table's Enter: the table allows it.
+        Assert.True(ArrivalLifecycle.Allows(ArrivalState.Announced, ArrivalState.Acknowledged));
+    }
 }
