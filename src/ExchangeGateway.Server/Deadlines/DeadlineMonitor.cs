@@ -1,5 +1,4 @@
 using ExchangeGateway.Server.Hosting;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -13,39 +12,19 @@ internal sealed partial class DeadlineMonitor(
     ObligationDeadlines obligations,
     TimeProvider time,
     IOptions<GatewayOptions> options,
-    ILogger<DeadlineMonitor> logger) : BackgroundService
+    ILogger<DeadlineMonitor> logger) : PeriodicJob(time, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => options.Value.DeadlineSweepInterval;
+
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(options.Value.DeadlineSweepInterval, time);
-        try
+        var raised = await acknowledgements.SweepAsync(cancellationToken) + await obligations.SweepAsync(cancellationToken);
+        if (raised > 0)
         {
-            do
-            {
-                try
-                {
-                    var raised = await acknowledgements.SweepAsync(stoppingToken) + await obligations.SweepAsync(stoppingToken);
-                    if (raised > 0)
-                    {
-                        LogRaised(logger, raised);
-                    }
-                }
-                catch (Exception exception) when (exception is not OperationCanceledException)
-                {
-                    LogFailed(logger, exception);
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
+            LogRaised(Logger, raised);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Raised {Count} escalation(s) for passed deadlines.")]
     private static partial void LogRaised(ILogger logger, int count);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Deadline sweep failed; will retry at the next interval.")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
 }

@@ -1,6 +1,6 @@
 using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Hosting;
+using ExchangeGateway.Server.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ExchangeGateway.Server.Feed;
@@ -12,37 +12,19 @@ namespace ExchangeGateway.Server.Feed;
 /// notices again. SQL Server has no notification the gateway relies on, so there this is how those
 /// changes arrive; on PostgreSQL it backs up LISTEN/NOTIFY. One small indexed read per interval,
 /// whatever the number of subscribers.</summary>
-internal sealed partial class FeedHeadPoller(GatewayDbContextFactory contexts, FeedHub hub, ILogger<FeedHeadPoller> logger) : BackgroundService
+internal sealed class FeedHeadPoller(GatewayDbContextFactory contexts, FeedHub hub, ILogger<FeedHeadPoller> logger)
+    // Wall-clock polling: this is about other processes, not the business clock.
+    : PeriodicJob(TimeProvider.System, logger)
 {
     private readonly Dictionary<string, long> _revisions = new(StringComparer.Ordinal);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!contexts.IsShared || contexts.FeedPollInterval <= TimeSpan.Zero)
-        {
-            return;
-        }
-        // Wall-clock polling: this is about other processes, not the business clock.
-        using var timer = new PeriodicTimer(contexts.FeedPollInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try
-                {
-                    await PollAsync(stoppingToken);
-                }
-                catch (Exception exception) when (exception is not OperationCanceledException)
-                {
-                    LogPollFailed(logger, exception);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-    }
+    protected override TimeSpan Interval => contexts.FeedPollInterval;
+
+    protected override bool Enabled => contexts.IsShared && contexts.FeedPollInterval > TimeSpan.Zero;
+
+    protected override bool RunsAtStart => false;
+
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => PollAsync(cancellationToken);
 
     private async Task PollAsync(CancellationToken cancellationToken)
     {
@@ -65,7 +47,4 @@ internal sealed partial class FeedHeadPoller(GatewayDbContextFactory contexts, F
             _revisions[row.Id] = row.Revision;
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Polling feed heads failed; will retry.")]
-    private static partial void LogPollFailed(ILogger logger, Exception exception);
 }

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -8,13 +7,18 @@ namespace ExchangeGateway.Server.Hosting;
 /// clock, so tests drive it with fake time) and, when any took a new value, tells the observers once.
 /// Polling rather than a file system watcher: watchers miss changes on network and container mounts
 /// and on symbolic-link swaps, and a few stat calls every few seconds cost nothing.</summary>
-internal sealed partial class FileReloader(
+internal sealed class FileReloader(
     IEnumerable<IReloadable> sources,
     IEnumerable<IReloadObserver> observers,
     TimeProvider time,
     IOptions<GatewayOptions> options,
-    ILogger<FileReloader> logger) : BackgroundService
+    ILogger<FileReloader> logger) : PeriodicJob(time, logger)
 {
+    protected override TimeSpan Interval => options.Value.FileReloadInterval;
+
+    // What was loaded at start-up is current: the first look is one interval later.
+    protected override bool RunsAtStart => false;
+
     /// <summary>One look at every source; true when something was reloaded.</summary>
     public bool PollOnce()
     {
@@ -33,29 +37,9 @@ internal sealed partial class FileReloader(
         return changed;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(options.Value.FileReloadInterval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try
-                {
-                    PollOnce();
-                }
-                catch (Exception exception) when (exception is not OperationCanceledException)
-                {
-                    // One bad tick must not end reloading for the life of the process.
-                    LogPollFailed(logger, exception.GetType().Name, exception);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
+        PollOnce();
+        return Task.CompletedTask;
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Looking for changed certificate, CRL or registry files failed ({ExceptionType}); trying again next tick.")]
-    private static partial void LogPollFailed(ILogger logger, string exceptionType, Exception exception);
 }

@@ -1,6 +1,5 @@
 using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Rules;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -17,45 +16,20 @@ internal sealed partial class MunicipalityTableMonitor(
     MergedMunicipalityMoves moves,
     TimeProvider time,
     IOptions<GatewayOptions> options,
-    ILogger<MunicipalityTableMonitor> logger) : BackgroundService
+    ILogger<MunicipalityTableMonitor> logger) : PeriodicJob(time, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.MunicipalityTableCheckInterval, time);
-        try
-        {
-            do
-            {
-                await CheckAsync(stoppingToken);
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-    }
+    protected override TimeSpan Interval => options.Value.MunicipalityTableCheckInterval;
 
-    private async Task CheckAsync(CancellationToken cancellationToken)
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        try
+        table.Refresh();
+        var moved = await moves.RunAsync(cancellationToken);
+        if (moved > 0)
         {
-            table.Refresh();
-            var moved = await moves.RunAsync(cancellationToken);
-            if (moved > 0)
-            {
-                LogMoved(logger, moved);
-            }
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            LogFailed(logger, exception);
+            LogMoved(Logger, moved);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Moved {Count} open arrival(s) out of closed municipality codes to their successors.")]
     private static partial void LogMoved(ILogger logger, int count);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Municipality table check failed; will retry at the next interval.")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
 }

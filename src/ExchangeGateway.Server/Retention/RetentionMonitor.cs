@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Hosting;
+using ExchangeGateway.Server.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ExchangeGateway.Server.Retention;
@@ -6,32 +6,9 @@ namespace ExchangeGateway.Server.Retention;
 /// <summary>Runs the retention sweep every <see cref="RetentionOptions.SweepInterval"/>, and once at
 /// start-up (so a database restored from an old backup is cleaned before long). Time comes from the
 /// <see cref="TimeProvider"/>, so tests move it.</summary>
-internal sealed partial class RetentionMonitor(RetentionSweep sweep, TimeProvider time, ILogger<RetentionMonitor> logger) : BackgroundService
+internal sealed class RetentionMonitor(RetentionSweep sweep, TimeProvider time, ILogger<RetentionMonitor> logger) : PeriodicJob(time, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(sweep.Interval, time);
-        try
-        {
-            do
-            {
-                try
-                {
-                    await sweep.RunAsync(stoppingToken);
-                }
-                catch (Exception exception) when (exception is not OperationCanceledException)
-                {
-                    LogFailed(logger, exception);
-                }
-            }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down.
-        }
-    }
+    protected override TimeSpan Interval => sweep.Interval;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention sweep failed; will retry at the next interval.")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => sweep.RunAsync(cancellationToken);
 }
