@@ -94,8 +94,12 @@ internal sealed class AuditScope(AuditKey key, Caller caller, string operation, 
     {
         if (Activity.Current is { IdFormat: ActivityIdFormat.W3C } activity)
         {
+            // HasRemoteParent alone is not enough: with logging on and no tracing listener, ASP.NET
+            // Core makes a plain Activity and sets the caller's traceparent as its parent id, which
+            // leaves HasRemoteParent false. A parent that is no Activity of this process is the caller's.
+            var foreign = activity.ParentSpanId != default && (activity.HasRemoteParent || activity.Parent is null);
             return new TraceIds(activity.TraceId.ToHexString(), activity.SpanId.ToHexString(),
-                activity.HasRemoteParent ? activity.ParentSpanId.ToHexString() : null);
+                foreign ? activity.ParentSpanId.ToHexString() : null);
         }
         var operationId = ActivitySpanId.CreateRandom().ToHexString();
         var header = http.Request.Headers["traceparent"].ToString();

@@ -23,9 +23,12 @@ public sealed class GatewayHost : IAsyncDisposable
     private readonly TestServer _server;
     private readonly Dictionary<string, GrpcChannel> _channels = [];
 
-    private GatewayHost(WebApplication app, string databasePath)
+    private readonly ErrorLogGuard _errors;
+
+    private GatewayHost(WebApplication app, string databasePath, ErrorLogGuard errors)
     {
         _app = app;
+        _errors = errors;
         _server = app.GetTestServer();
         DatabasePath = databasePath;
     }
@@ -44,6 +47,8 @@ public sealed class GatewayHost : IAsyncDisposable
         var builder = WebApplication.CreateBuilder();
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders();
+        var errors = new ErrorLogGuard();
+        builder.Logging.AddProvider(errors);
         if (logs is not null)
         {
             builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Trace);
@@ -71,7 +76,7 @@ public sealed class GatewayHost : IAsyncDisposable
         var app = builder.Build();
         app.MapExchangeGateway();
         await app.StartAsync();
-        return new GatewayHost(app, databasePath);
+        return new GatewayHost(app, databasePath, errors);
     }
 
     /// <summary>A channel whose calls present <paramref name="certificate"/> as client certificate.</summary>
@@ -117,6 +122,10 @@ public sealed class GatewayHost : IAsyncDisposable
     /// <summary>A fresh database context, to check what was (not) stored.</summary>
     internal GatewayDbContext Db() => Services.GetRequiredService<GatewayDbContextFactory>().CreateDbContext();
 
+    /// <summary>Errors the gateway logs that contain <paramref name="fragment"/> are what the test
+    /// provokes; any other fails the test when the host is disposed.</summary>
+    public void ExpectErrors(string fragment) => _errors.Expect(fragment);
+
     public async ValueTask DisposeAsync()
     {
         foreach (var channel in _channels.Values)
@@ -125,5 +134,7 @@ public sealed class GatewayHost : IAsyncDisposable
         }
         await _app.StopAsync();
         await _app.DisposeAsync();
+        var unexpected = _errors.Unexpected;
+        Assert.True(unexpected.Count == 0, "The gateway logged errors the test did not expect:\n" + string.Join("\n", unexpected));
     }
 }

@@ -20,6 +20,8 @@ public sealed class StorageUnavailableTests
             o.Storage.SqliteBusyTimeoutMilliseconds = 20;
             o.Limits.MaxUnaryCallDuration = TimeSpan.Zero;
         });
+        // The refused call's audit record cannot be stored either while the database is locked.
+        host.ExpectErrors("The audit record of a failed");
         var request = new AnnounceArrivalRequest { RequestId = Guid.NewGuid().ToString(), Arrival = TestArrivals.Family() };
 
         await using (var blocker = new SqliteConnection($"Data Source={host.DatabasePath};Pooling=false"))

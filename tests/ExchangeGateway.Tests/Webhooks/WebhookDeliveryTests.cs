@@ -252,6 +252,7 @@ public sealed class WebhookDeliveryTests
         var broken = true;
         receiver.Answer = _ => Volatile.Read(ref broken) ? (404, null, TimeSpan.Zero) : (204, null, TimeSpan.Zero);
         await using var host = await StartAsync(receiver);
+        host.ExpectErrors("refused by the receiver (HTTP 404)"); // parking is an operator's business
         var chain = new WebhookService.WebhookServiceClient(host.ChannelFor("ketenregie"));
 
         var first = await host.AnnounceAsync(TestArrivals.Family("0014", 1));
