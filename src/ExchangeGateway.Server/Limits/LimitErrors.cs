@@ -3,7 +3,6 @@ using ExchangeGateway.Server.Errors;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
-using Status = Google.Rpc.Status;
 
 namespace ExchangeGateway.Server.Limits;
 
@@ -15,7 +14,7 @@ internal static class LimitErrors
     {
         var rate = perSecond.ToString("0.##", CultureInfo.InvariantCulture);
         var retryMs = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalMilliseconds));
-        return Build(
+        return GatewayErrors.ResourceExhausted(
             $"Too many requests from your organisation: at most {rate} per second on average, with bursts of {burst}. Retry after {retryMs} ms (with the same request_id).",
             new QuotaFailure { Violations = { new QuotaFailure.Types.Violation
             {
@@ -26,7 +25,7 @@ internal static class LimitErrors
             new RetryInfo { RetryDelay = Duration.FromTimeSpan(TimeSpan.FromMilliseconds(retryMs)) });
     }
 
-    public static RpcException TooManyStreams(string organisationId, int max) => Build(
+    public static RpcException TooManyStreams(string organisationId, int max) => GatewayErrors.ResourceExhausted(
         $"Your organisation already holds {max} notice feed streams open, the most allowed; close one (or let a dead one time out) before opening another.",
         new QuotaFailure { Violations = { new QuotaFailure.Types.Violation
         {
@@ -35,16 +34,4 @@ internal static class LimitErrors
         } } },
         "TOO_MANY_FEED_STREAMS",
         retry: null);
-
-    private static RpcException Build(string message, QuotaFailure quota, string reason, RetryInfo? retry)
-    {
-        var status = new Status { Code = (int)Code.ResourceExhausted, Message = message };
-        status.Details.Add(Any.Pack(quota));
-        status.Details.Add(Any.Pack(new ErrorInfo { Reason = reason, Domain = GatewayErrors.Domain }));
-        if (retry is not null)
-        {
-            status.Details.Add(Any.Pack(retry));
-        }
-        return status.ToRpcException();
-    }
 }
