@@ -72,7 +72,7 @@ public sealed class MunicipalityTableFileTests : IDisposable
 
         Assert.Same(good, file.Current);
         var warning = Assert.Single(_logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning);
-        Assert.Contains("previous table stays in use", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("the last good municipality table stays in effect", warning.Message, StringComparison.Ordinal);
         Assert.Contains("'2026-01-01'", warning.Message, StringComparison.Ordinal);
     }
 
@@ -115,7 +115,7 @@ public sealed class MunicipalityTableFileTests : IDisposable
         Assert.False(file.Refresh());
 
         Assert.Same(good, file.Current);
-        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains("missing", StringComparison.Ordinal));
+        Assert.Contains(_logger.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains("FileNotFoundException", StringComparison.Ordinal));
     }
 
     [Fact]
