@@ -72,6 +72,6 @@ internal sealed partial class AuditInterceptor(AuditKey key, GatewayStore store,
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The audit record of a failed {Operation} call could not be written ({Status}).")]
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Error, Message = "The audit record of a failed {Operation} call could not be written ({Status}).")]
     private static partial void LogNotRecorded(ILogger logger, string operation, string status);
 }

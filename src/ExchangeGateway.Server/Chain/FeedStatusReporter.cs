@@ -159,6 +159,6 @@ internal sealed partial class FeedStatusReporter(
     public static DateTime Boundary(DateTime now, TimeSpan interval) =>
         new(now.Ticks - (now.Ticks % interval.Ticks), DateTimeKind.Utc);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reporting feed presence or storing a lag snapshot failed ({ExceptionType}); the next round tries again.")]
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Reporting feed presence or storing a lag snapshot failed ({ExceptionType}); the next round tries again.")]
     private static partial void LogFailed(ILogger logger, string exceptionType);
 }

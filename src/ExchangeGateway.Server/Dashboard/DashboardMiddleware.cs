@@ -273,12 +273,12 @@ internal sealed partial class DashboardMiddleware(
     private sealed record SessionView(string Organisation, string Role, string Person, IReadOnlyList<string> MunicipalityCodes,
         bool MayResolve, string MapCredit, IReadOnlyList<string> MapCodes);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Dashboard session started for organisation {Organisation}")]
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Dashboard session started for organisation {Organisation}")]
     private static partial void LogSignedIn(ILogger logger, string organisation);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Dashboard session ended for organisation {Organisation}")]
+    [LoggerMessage(EventId = 3002, Level = LogLevel.Information, Message = "Dashboard session ended for organisation {Organisation}")]
     private static partial void LogSignedOut(ILogger logger, string organisation);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The dashboard's live connection could not read the database; it tries again")]
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Warning, Message = "The dashboard's live connection could not read the database; it tries again")]
     private static partial void LogChangesUnavailable(ILogger logger, Exception exception);
 }

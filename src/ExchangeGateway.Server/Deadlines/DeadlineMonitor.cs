@@ -25,6 +25,6 @@ internal sealed partial class DeadlineMonitor(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Raised {Count} escalation(s) for passed deadlines.")]
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Warning, Message = "Raised {Count} escalation(s) for passed deadlines.")]
     private static partial void LogRaised(ILogger logger, int count);
 }

@@ -52,10 +52,10 @@ internal sealed partial class FeedAccessMonitor(
         LogRechecked(logger, _open.Count + ended, ended);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Ending a stream on feed {Feed}: client certificate {Thumbprint} is no longer allowed ({Status}).")]
+    [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "Ending a stream on feed {Feed}: client certificate {Thumbprint} is no longer allowed ({Status}).")]
     private static partial void LogEnding(ILogger logger, string feed, string thumbprint, StatusCode status);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Re-checked {Streams} open feed streams after a reload; ended {Ended}.")]
+    [LoggerMessage(EventId = 5003, Level = LogLevel.Information, Message = "Re-checked {Streams} open feed streams after a reload; ended {Ended}.")]
     private static partial void LogRechecked(ILogger logger, int streams, int ended);
 
     private sealed class Watch(FeedAccessMonitor monitor, X509Certificate2 certificate, X509Certificate2Collection? intermediates,

@@ -210,15 +210,15 @@ internal sealed partial class FeedLeases : BackgroundService
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "This instance delivers feed {Feed} now.")]
+    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "This instance delivers feed {Feed} now.")]
     private static partial void LogAcquired(ILogger logger, string feed);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "This instance let go of feed {Feed} ({Streams} streams open here).")]
+    [LoggerMessage(EventId = 5005, Level = LogLevel.Information, Message = "This instance let go of feed {Feed} ({Streams} streams open here).")]
     private static partial void LogReleased(ILogger logger, string feed, int streams);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "This instance lost the lease of feed {Feed}; another instance delivers it now.")]
+    [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "This instance lost the lease of feed {Feed}; another instance delivers it now.")]
     private static partial void LogLost(ILogger logger, string feed);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Renewing or taking feed leases failed; will retry.")]
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Warning, Message = "Renewing or taking feed leases failed; will retry.")]
     private static partial void LogRoundFailed(ILogger logger, Exception exception);
 }

@@ -76,6 +76,6 @@ internal sealed partial class PostgresFeedListener(GatewayDbContextFactory conte
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Listening for other instances' commits failed; reconnecting.")]
+    [LoggerMessage(EventId = 5008, Level = LogLevel.Warning, Message = "Listening for other instances' commits failed; reconnecting.")]
     private static partial void LogListenFailed(ILogger logger, Exception exception);
 }

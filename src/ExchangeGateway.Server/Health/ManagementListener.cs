@@ -120,6 +120,6 @@ internal sealed partial class ManagementListener(
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Management listener on {Addresses} (/livez, /readyz, /metrics; no client certificate).")]
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Information, Message = "Management listener on {Addresses} (/livez, /readyz, /metrics; no client certificate).")]
     private static partial void LogListening(ILogger logger, string addresses);
 }

@@ -140,10 +140,10 @@ internal sealed partial class FileBackedValue<T> : IReloadable
 
     private readonly record struct FileStamp(string Target, long Length, DateTime LastWriteUtc, byte[]? ContentHash);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Reloaded {Name}: the new files are in effect.")]
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Information, Message = "Reloaded {Name}: the new files are in effect.")]
     private static partial void LogReloaded(ILogger logger, string name);
 
     // The exception's message names the file and what is wrong with it; these files hold no personal data.
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Changed files for {Name} are invalid ({ExceptionType}: {Reason}); the last good {Name} stays in effect.")]
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "Changed files for {Name} are invalid ({ExceptionType}: {Reason}); the last good {Name} stays in effect.")]
     private static partial void LogKeptLastGood(ILogger logger, string name, string exceptionType, string reason);
 }

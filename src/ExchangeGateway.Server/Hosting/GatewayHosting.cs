@@ -242,10 +242,10 @@ public static partial class GatewayHosting
     }
 
     // The thumbprint identifies the certificate without naming anyone; the reason is the validator's, free of personal data.
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Client certificate {Thumbprint} admitted to the TLS handshake only to refuse its calls with UNAUTHENTICATED: {Reason}.")]
+    [LoggerMessage(EventId = 7003, Level = LogLevel.Warning, Message = "Client certificate {Thumbprint} admitted to the TLS handshake only to refuse its calls with UNAUTHENTICATED: {Reason}.")]
     private static partial void LogHandshakeRefused(ILogger logger, string thumbprint, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The CRL of {Issuer} is past its next update ({NextUpdate:u}); it is still applied, but load the CA's newer CRL.")]
+    [LoggerMessage(EventId = 7004, Level = LogLevel.Warning, Message = "The CRL of {Issuer} is past its next update ({NextUpdate:u}); it is still applied, but load the CA's newer CRL.")]
     private static partial void LogStaleCrl(ILogger logger, string issuer, DateTimeOffset nextUpdate);
 
     private static GatewayOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<GatewayOptions>>().Value;

@@ -66,6 +66,6 @@ internal abstract partial class PeriodicJob(TimeProvider time, ILogger logger) :
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Job} failed ({ExceptionType}); it runs again in {Interval}.")]
+    [LoggerMessage(EventId = 7005, Level = LogLevel.Warning, Message = "{Job} failed ({ExceptionType}); it runs again in {Interval}.")]
     private static partial void LogRoundFailed(ILogger logger, string job, string exceptionType, TimeSpan interval, Exception exception);
 }

@@ -20,6 +20,6 @@ internal sealed partial class StorageStartup(GatewayDbContextFactory contexts, I
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Storage ready ({Provider}); schema migrated.")]
+    [LoggerMessage(EventId = 7006, Level = LogLevel.Information, Message = "Storage ready ({Provider}); schema migrated.")]
     private static partial void LogReady(ILogger logger, StorageProvider provider);
 }

@@ -92,6 +92,6 @@ internal sealed partial class CallerInterceptor(CallerResolver resolver, ILogger
 
     // Exception messages can quote input; log the type and stack, and keep the message out of the
     // default formatter by not interpolating it.
-    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected {ExceptionType} in {Method}.")]
+    [LoggerMessage(EventId = 8001, Level = LogLevel.Error, Message = "Unexpected {ExceptionType} in {Method}.")]
     private static partial void LogUnexpected(ILogger logger, string method, string exceptionType, Exception exception);
 }

@@ -72,9 +72,9 @@ internal sealed partial class CallerResolver(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused client certificate {Thumbprint}: {Reason}.")]
+    [LoggerMessage(EventId = 8002, Level = LogLevel.Warning, Message = "Refused client certificate {Thumbprint}: {Reason}.")]
     private static partial void LogRefused(ILogger logger, string thumbprint, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused client certificate {Thumbprint}: OIN {Oin} is not in the organisation registry.")]
+    [LoggerMessage(EventId = 8003, Level = LogLevel.Warning, Message = "Refused client certificate {Thumbprint}: OIN {Oin} is not in the organisation registry.")]
     private static partial void LogRefusedOin(ILogger logger, string thumbprint, string oin);
 }

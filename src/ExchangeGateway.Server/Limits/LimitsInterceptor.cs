@@ -63,6 +63,6 @@ internal sealed partial class LimitsInterceptor(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a feed stream of organisation {Organisation}: it holds {Max} open already.")]
+    [LoggerMessage(EventId = 9001, Level = LogLevel.Warning, Message = "Refused a feed stream of organisation {Organisation}: it holds {Max} open already.")]
     private static partial void LogTooManyStreams(ILogger logger, string organisation, int max);
 }

@@ -118,6 +118,6 @@ internal sealed partial class MergedMunicipalityMoves(
             return true;
         }, cancellationToken);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Municipality code {Code} is closed and its successor chain ends without an open municipality; its open arrivals stay where they are until the table names one.")]
+    [LoggerMessage(EventId = 10001, Level = LogLevel.Warning, Message = "Municipality code {Code} is closed and its successor chain ends without an open municipality; its open arrivals stay where they are until the table names one.")]
     private static partial void LogNoSuccessor(ILogger logger, string code);
 }

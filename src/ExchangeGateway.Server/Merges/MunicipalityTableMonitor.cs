@@ -30,6 +30,6 @@ internal sealed partial class MunicipalityTableMonitor(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Moved {Count} open arrival(s) out of closed municipality codes to their successors.")]
+    [LoggerMessage(EventId = 10002, Level = LogLevel.Information, Message = "Moved {Count} open arrival(s) out of closed municipality codes to their successors.")]
     private static partial void LogMoved(ILogger logger, int count);
 }

@@ -77,6 +77,6 @@ internal sealed partial class FeedGauges : BackgroundService
 
     private sealed record Backlog(string Feed, long Count, DateTime Oldest);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading the feed backlog for the metrics failed ({ExceptionType}); the gauges keep the last reading.")]
+    [LoggerMessage(EventId = 11001, Level = LogLevel.Warning, Message = "Reading the feed backlog for the metrics failed ({ExceptionType}); the gauges keep the last reading.")]
     private static partial void LogFailed(ILogger logger, string exceptionType);
 }

@@ -123,12 +123,12 @@ internal sealed partial class RetentionSweep : IDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Retention: erased the personal data of {Arrivals} arrival(s) and {Reports} unannounced report(s); forgot {Requests} stored answer(s).")]
+    [LoggerMessage(EventId = 12001, Level = LogLevel.Information, Message = "Retention: erased the personal data of {Arrivals} arrival(s) and {Reports} unannounced report(s); forgot {Requests} stored answer(s).")]
     private static partial void LogErased(ILogger logger, int arrivals, int reports, int requests);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention: {Count} redacted notice(s) had never been acknowledged by their recipient; that feed may no longer be read.")]
+    [LoggerMessage(EventId = 12002, Level = LogLevel.Warning, Message = "Retention: {Count} redacted notice(s) had never been acknowledged by their recipient; that feed may no longer be read.")]
     private static partial void LogUnacknowledgedRedacted(ILogger logger, int count);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Retention: the SQLite write-ahead log could not be truncated (a reader held it); erased values may remain in the -wal file until the next pass.")]
+    [LoggerMessage(EventId = 12003, Level = LogLevel.Warning, Message = "Retention: the SQLite write-ahead log could not be truncated (a reader held it); erased values may remain in the -wal file until the next pass.")]
     private static partial void LogCheckpointIncomplete(ILogger logger);
 }

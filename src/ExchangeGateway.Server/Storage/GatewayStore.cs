@@ -188,7 +188,7 @@ internal sealed partial class GatewayStore(
         return parser.ParseFrom(first.Response);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Storage unavailable ({ExceptionType}); the call was answered UNAVAILABLE.")]
+    [LoggerMessage(EventId = 13001, Level = LogLevel.Warning, Message = "Storage unavailable ({ExceptionType}); the call was answered UNAVAILABLE.")]
     private static partial void LogStorageUnavailable(ILogger logger, string exceptionType, Exception exception);
 }
 

@@ -26,6 +26,6 @@ internal sealed partial class IdempotencyCleanup(GatewayDbContextFactory context
         return await db.IdempotencyRecords.Where(r => r.ExpiresAt < now).ExecuteDeleteAsync(cancellationToken);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Forgot {Count} expired request ids.")]
+    [LoggerMessage(EventId = 13002, Level = LogLevel.Information, Message = "Forgot {Count} expired request ids.")]
     private static partial void LogRemoved(ILogger logger, int count);
 }

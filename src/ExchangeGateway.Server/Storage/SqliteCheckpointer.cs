@@ -117,6 +117,6 @@ internal sealed partial class SqliteCheckpointer : IAsyncDisposable
         await _loop;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A background checkpoint of the SQLite log failed; the next commit tries again.")]
+    [LoggerMessage(EventId = 13003, Level = LogLevel.Warning, Message = "A background checkpoint of the SQLite log failed; the next commit tries again.")]
     private static partial void LogCheckpointFailed(ILogger logger, Exception exception);
 }

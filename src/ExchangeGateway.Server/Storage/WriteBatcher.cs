@@ -383,10 +383,10 @@ internal sealed partial class WriteBatcher : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "The writer's checkpoint of the SQLite log did not run; a later batch tries again.")]
+    [LoggerMessage(EventId = 13004, Level = LogLevel.Information, Message = "The writer's checkpoint of the SQLite log did not run; a later batch tries again.")]
     private static partial void LogCheckpointFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} writes failed: storage unavailable ({ExceptionType}).")]
+    [LoggerMessage(EventId = 13005, Level = LogLevel.Warning, Message = "A batch of {Count} writes failed: storage unavailable ({ExceptionType}).")]
     private static partial void LogBatchUnavailable(ILogger logger, int count, string exceptionType, Exception exception);
 
     private sealed class WriteItem(Caller caller, Func<WriteContext, Task<object?>> work, NoticeOutbox? outbox, CancellationToken cancellationToken)

@@ -373,15 +373,15 @@ internal sealed partial class WebhookDelivery : IAsyncDisposable
         public Notice? First = first;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook of feed {Feed}: notice #{Sequence} not delivered ({Outcome}); retrying.")]
+    [LoggerMessage(EventId = 14001, Level = LogLevel.Warning, Message = "Webhook of feed {Feed}: notice #{Sequence} not delivered ({Outcome}); retrying.")]
     private static partial void LogAttemptFailed(ILogger logger, string feed, long sequence, string outcome);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Webhook of feed {Feed}: notice #{Sequence} refused by the receiver ({Outcome}); parked until an operator retries it (escalation raised: {Escalated}).")]
+    [LoggerMessage(EventId = 14002, Level = LogLevel.Error, Message = "Webhook of feed {Feed}: notice #{Sequence} refused by the receiver ({Outcome}); parked until an operator retries it (escalation raised: {Escalated}).")]
     private static partial void LogParked(ILogger logger, string feed, long sequence, string outcome, bool escalated);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook of feed {Feed}: notice #{Sequence} could not be read or parked; it comes back with the next redelivery.")]
+    [LoggerMessage(EventId = 14003, Level = LogLevel.Warning, Message = "Webhook of feed {Feed}: notice #{Sequence} could not be read or parked; it comes back with the next redelivery.")]
     private static partial void LogReadFailed(ILogger logger, string feed, long sequence, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook delivery of feed {Feed} stopped; attaching again shortly.")]
+    [LoggerMessage(EventId = 14004, Level = LogLevel.Warning, Message = "Webhook delivery of feed {Feed} stopped; attaching again shortly.")]
     private static partial void LogDeliveryRestarting(ILogger logger, string feed, Exception exception);
 }

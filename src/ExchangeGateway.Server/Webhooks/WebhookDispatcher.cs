@@ -134,9 +134,9 @@ internal sealed partial class WebhookDispatcher(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Webhook delivery of feed {Feed} to {Url} started.")]
+    [LoggerMessage(EventId = 14005, Level = LogLevel.Information, Message = "Webhook delivery of feed {Feed} to {Url} started.")]
     private static partial void LogStarted(ILogger logger, string feed, Uri url);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The registry lists {Count} webhook subscriptions, but none is delivered: {Missing}.")]
+    [LoggerMessage(EventId = 14006, Level = LogLevel.Error, Message = "The registry lists {Count} webhook subscriptions, but none is delivered: {Missing}.")]
     private static partial void LogNotConfigured(ILogger logger, int count, string missing);
 }

@@ -410,6 +410,6 @@ internal sealed partial class FeedEngine : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Reading feed {Feed} failed; retrying shortly.")]
+    [LoggerMessage(EventId = 5001, Level = LogLevel.Warning, Message = "Reading feed {Feed} failed; retrying shortly.")]
     private static partial void LogReadFailed(ILogger logger, string feed, Exception exception);
 }
