@@ -1,3 +1,5 @@
+using Google.Protobuf;
+using Google.Rpc;
 using Grpc.Core;
 using Polly;
 using Polly.CircuitBreaker;
@@ -77,6 +79,34 @@ public static class GatewayResilience
         return false;
     }
 
+    /// <summary>The wait the gateway asked for in a <c>google.rpc.RetryInfo</c> detail of its answer
+    /// (a rate limit, a full write queue, storage unavailable), or null when it gave none.</summary>
+    public static TimeSpan? RetryDelayOf(RpcException exception)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        if (exception.Trailers.GetValueBytes(StatusDetailsTrailer) is not { } bytes)
+        {
+            return null;
+        }
+        try
+        {
+            foreach (var detail in Google.Rpc.Status.Parser.ParseFrom(bytes).Details)
+            {
+                if (detail.TryUnpack<RetryInfo>(out var info) && info.RetryDelay is { } delay)
+                {
+                    return delay.ToTimeSpan();
+                }
+            }
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            // Not the gateway's details: the client's own backoff applies.
+        }
+        return null;
+    }
+
+    private const string StatusDetailsTrailer = "grpc-status-details-bin";
+
     public static ResiliencePipeline CreatePipeline(GatewayResilienceOptions options, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -91,6 +121,12 @@ public static class GatewayResilience
                 UseJitter = true,
                 Delay = options.BaseDelay,
                 MaxDelay = options.MaxDelay,
+                // The gateway knows best how long to wait (its RetryInfo), up to the longest backoff
+                // this client accepts; without one, the exponential backoff above.
+                DelayGenerator = args => ValueTask.FromResult(
+                    args.Outcome.Exception is RpcException rpc && RetryDelayOf(rpc) is { } asked && asked >= TimeSpan.Zero
+                        ? (TimeSpan?)(asked < options.MaxDelay ? asked : options.MaxDelay)
+                        : null),
             })
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {

@@ -1,3 +1,4 @@
+using Google.Protobuf;
 using ExchangeGateway.Client.Resilience;
 using Grpc.Core;
 using Polly;
@@ -120,5 +121,35 @@ public sealed class GatewayResilienceTests
     public void CreatePipeline_NullOptions_Throws()
     {
         Assert.Throws<ArgumentNullException>(() => GatewayResilience.CreatePipeline(null!));
+    }
+    private static RpcException WithRetryInfo(TimeSpan delay)
+    {
+        var status = new Google.Rpc.Status { Code = (int)StatusCode.ResourceExhausted, Message = "test" };
+        status.Details.Add(Google.Protobuf.WellKnownTypes.Any.Pack(new Google.Rpc.RetryInfo { RetryDelay = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(delay) }));
+        return new RpcException(new Status(StatusCode.ResourceExhausted, "test"), new Metadata { { "grpc-status-details-bin", status.ToByteArray() } });
+    }
+
+    [Fact]
+    public void RetryDelayOf_AnswerWithRetryInfo_ReturnsItsDelay() =>
+        Assert.Equal(TimeSpan.FromMilliseconds(1500), GatewayResilience.RetryDelayOf(WithRetryInfo(TimeSpan.FromMilliseconds(1500))));
+
+    [Fact]
+    public void RetryDelayOf_AnswerWithoutDetails_ReturnsNull() => Assert.Null(GatewayResilience.RetryDelayOf(Rpc(StatusCode.Unavailable)));
+
+    [Fact]
+    public async Task CreatePipeline_GatewayAsksToWait_NextAttemptWaitsThatLong()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var pipeline = GatewayResilience.CreatePipeline(new GatewayResilienceOptions { BaseDelay = TimeSpan.Zero, MaxDelay = TimeSpan.FromSeconds(10) }, time);
+        var attempts = 0;
+        var call = pipeline.ExecuteAsync(_ => ++attempts == 1 ? throw WithRetryInfo(TimeSpan.FromSeconds(3)) : ValueTask.FromResult(attempts)).AsTask();
+
+        // Without the RetryInfo the zero backoff would have retried at once.
+        await Fixtures.Eventually.TrueAsync(() => Task.FromResult(attempts == 1), "the first attempt is made");
+        time.Advance(TimeSpan.FromSeconds(2.9));
+        Assert.False(call.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(0.1));
+
+        Assert.Equal(2, await call);
     }
 }
