@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Reflection;
 using System.Text;
 using ExchangeGateway.Client.Connection;
 using ExchangeGateway.Contracts.V1;
@@ -67,6 +68,7 @@ public sealed class FuzzTests : IAsyncLifetime
     public async Task EveryRpc_RandomAndMutatedInputFromEveryRole_ClientErrorsOnlyAndNothingInvalidStored()
     {
         Assert.NotEmpty(ContractMethods.All);
+        Assert.All(ContractMethods.All, method => Assert.True(AllowedRoles.ContainsKey(method.Path), $"{method.Path} has no [Allow] on its handler"));
         var world = await PrepareWorldAsync();
         var announced = new ConcurrentDictionary<string, byte>();
         foreach (var id in new[] { world.AnnouncedId, world.ArrivedId, world.CancelId })
@@ -84,7 +86,7 @@ public sealed class FuzzTests : IAsyncLifetime
         {
             var random = new Random(Seed ^ StableHash(method.Path));
             var mutator = new Mutator(random);
-            var allowed = AccessPolicy.Methods.TryGetValue(method.Path, out var roles) ? roles.Select(RoleId).ToArray() : [];
+            var allowed = AllowedRoles.TryGetValue(method.Path, out var roles) ? roles.Select(RoleId).ToArray() : [];
             for (var i = 0; i < Iterations && Gateway.IsRunning; i++)
             {
                 // Mostly a role that may call the method, so that input reaches the handler.
@@ -242,6 +244,18 @@ public sealed class FuzzTests : IAsyncLifetime
                 $"Stored arrival {arrival.ArrivalId} carries fields unknown to the gateway.");
         }
     }
+
+    /// <summary>The roles on each handler's <see cref="AllowAttribute"/>, by gRPC path, found as the
+    /// gateway's binder finds them (the generated service's descriptor, the handler by name).</summary>
+    private static readonly Dictionary<string, IReadOnlyList<OrganisationRole>> AllowedRoles =
+        typeof(AllowAttribute).Assembly.GetTypes()
+            .Select(type => (Type: type, Bind: type.GetCustomAttribute<BindServiceMethodAttribute>(inherit: true)))
+            .Where(t => t.Bind is not null)
+            .SelectMany(t => t.Type.GetMethods()
+                .Select(m => (Method: m, Allow: m.GetCustomAttribute<AllowAttribute>()))
+                .Where(m => m.Allow is not null)
+                .Select(m => (Path: $"/{((Google.Protobuf.Reflection.ServiceDescriptor)t.Bind!.BindType.GetProperty("Descriptor", BindingFlags.Public | BindingFlags.Static)!.GetValue(null)!).FullName}/{m.Method.Name}", m.Allow!.Roles)))
+            .ToDictionary(m => m.Path, m => m.Roles, StringComparer.Ordinal);
 
     private static string RoleId(OrganisationRole role) => role switch
     {

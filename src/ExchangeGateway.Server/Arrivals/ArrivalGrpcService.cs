@@ -1,4 +1,5 @@
 using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Deadlines;
 using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Hosting;
@@ -18,6 +19,8 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
 {
     private ChainRulesOptions Rules => options.Value.Rules;
 
+    [Allow(OrganisationRole.Coa)]
+    [ProcessingActivity("Aankondigen aankomst")]
     public override Task<ArrivalResponse> AnnounceArrival(AnnounceArrivalRequest request, ServerCallContext context)
     {
         var violations = new Violations();
@@ -67,6 +70,8 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
         }), context.CancellationToken);
     }
 
+    [Allow(OrganisationRole.Coa)]
+    [ProcessingActivity("Wijzigen aankondiging")]
     public override Task<ArrivalResponse> AmendArrival(AmendArrivalRequest request, ServerCallContext context)
     {
         var violations = new Violations();
@@ -129,6 +134,8 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
         }, context.CancellationToken);
     }
 
+    [Allow(OrganisationRole.Coa)]
+    [ProcessingActivity("Annuleren aankondiging")]
     public override Task<ArrivalResponse> CancelArrival(CancelArrivalRequest request, ServerCallContext context)
     {
         var violations = new Violations();
@@ -154,6 +161,8 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
         }, context.CancellationToken);
     }
 
+    [Allow(OrganisationRole.Coa)]
+    [ProcessingActivity("Melden vertrek")]
     public override Task<ArrivalResponse> ReportDeparture(ReportDepartureRequest request, ServerCallContext context)
     {
         var violations = new Violations();
@@ -185,6 +194,8 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
         }, context.CancellationToken);
     }
 
+    [Allow(OrganisationRole.Coa)]
+    [ProcessingActivity("Melden aankomst")]
     public override Task<ArrivalResponse> ReportTravellersArrived(ReportTravellersArrivedRequest request, ServerCallContext context)
     {
         var violations = new Violations();
@@ -226,6 +237,8 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
         }, context.CancellationToken);
     }
 
+    [Allow(OrganisationRole.Coa, OrganisationRole.Municipality, OrganisationRole.ChainCoordination)]
+    [ProcessingActivity("Raadplegen aankomst")]
     public override async Task<ArrivalResponse> GetArrival(GetArrivalRequest request, ServerCallContext context)
     {
         var violations = new Violations();
@@ -239,6 +252,8 @@ internal sealed class ArrivalGrpcService(GatewayStore store, ArrivalDetailsValid
         }, context.CancellationToken);
     }
 
+    [Allow(OrganisationRole.Coa, OrganisationRole.Municipality, OrganisationRole.ChainCoordination)]
+    [ProcessingActivity("Raadplegen aankomsten")]
     public override Task<ListArrivalsResponse> ListArrivals(ListArrivalsRequest request, ServerCallContext context)
     {
         var caller = CallerInterceptor.CallerOf(context);

@@ -71,13 +71,8 @@ internal sealed class ArrivalListQuery
 
     public async Task<ListArrivalsResponse> RunAsync(GatewayDbContext db, Caller caller, CancellationToken cancellationToken)
     {
-        IQueryable<ArrivalEntity> arrivals = db.Arrivals.AsNoTracking().Include(a => a.Travellers);
-        if (caller.Organisation.Role == OrganisationRole.Municipality)
-        {
-            // A municipality sees only what is addressed to it; filtering on another code finds nothing.
-            var codes = caller.Organisation.MunicipalityCodes.ToList();
-            arrivals = arrivals.Where(a => codes.Contains(a.MunicipalityCode));
-        }
+        // A municipality sees only what is addressed to it; filtering on another code finds nothing.
+        var arrivals = AccessPolicy.Visible(caller, db.Arrivals.AsNoTracking().Include(a => a.Travellers));
         if (_municipalityCode is not null)
         {
             arrivals = arrivals.Where(a => a.MunicipalityCode == _municipalityCode);

@@ -18,7 +18,7 @@ internal sealed partial class AuditInterceptor(AuditKey key, GatewayStore store,
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        if (AccessPolicy.IsOperational(context.Method))
+        if (AccessPolicy.IsOperational(context))
         {
             return await continuation(request, context);
         }

@@ -9,7 +9,7 @@ namespace ExchangeGateway.Server.Audit;
 /// <summary>The audit context of one call: its trace, operation and caller. A write that commits
 /// through <c>GatewayStore.ExecuteAsync</c> records it in its own transaction; otherwise the
 /// <see cref="AuditInterceptor"/> records it when the call ends.</summary>
-internal sealed class AuditScope(AuditKey key, Caller caller, string operation, TraceIds trace, DateTime startedAt)
+internal sealed class AuditScope(AuditKey key, Caller caller, string operation, string processingActivity, TraceIds trace, DateTime startedAt)
 {
     public string Operation => operation;
 
@@ -32,12 +32,15 @@ internal sealed class AuditScope(AuditKey key, Caller caller, string operation, 
 
     /// <summary>The scope of a webhook subscription: its deliveries are recorded as a stream's are, under
     /// a trace of their own.</summary>
-    public static AuditScope ForWebhook(AuditKey key, Caller caller, DateTime now) => new(key, caller, WebhookOperation,
+    public static AuditScope ForWebhook(AuditKey key, Caller caller, DateTime now) => new(key, caller, WebhookOperation, ProcessingActivityAttribute.ReceivingNotices,
         new TraceIds(ActivityTraceId.CreateRandom().ToHexString(), ActivitySpanId.CreateRandom().ToHexString(), null), now);
 
     public static AuditScope Begin(AuditKey key, Caller caller, ServerCallContext context, DateTime now)
     {
-        var scope = new AuditScope(key, caller, context.Method, Trace(context.GetHttpContext()), now);
+        // Start-up makes sure every audited method names its activity (MethodPolicyCheck).
+        var activity = AccessPolicy.MetadataOf<ProcessingActivityAttribute>(context)?.Name
+            ?? throw new InvalidOperationException($"{context.Method} names no processing activity.");
+        var scope = new AuditScope(key, caller, context.Method, activity, Trace(context.GetHttpContext()), now);
         context.UserState[UserStateKey] = scope;
         return scope;
     }
@@ -63,7 +66,7 @@ internal sealed class AuditScope(AuditKey key, Caller caller, string operation, 
         OperationId = trace.OperationId,
         ForeignOperationId = trace.ForeignOperationId,
         Operation = operation,
-        ProcessingActivity = ProcessingActivities.Of(operation),
+        ProcessingActivity = processingActivity,
         CallerOin = caller.Oin,
         OrganisationId = caller.Organisation.Id,
         Outcome = outcome,
@@ -79,7 +82,7 @@ internal sealed class AuditScope(AuditKey key, Caller caller, string operation, 
         OperationId = trace.OperationId,
         ForeignOperationId = trace.ForeignOperationId,
         Operation = operation,
-        ProcessingActivity = ProcessingActivities.Of(operation),
+        ProcessingActivity = processingActivity,
         CallerOin = caller.Oin,
         OrganisationId = caller.Organisation.Id,
         Outcome = "OK",

@@ -1,4 +1,5 @@
 using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Dashboard;
 using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Hosting;
@@ -18,6 +19,8 @@ internal sealed class ChainGrpcService(GatewayStore store, MunicipalityTableFile
 {
     private DashboardOptions Dashboard => options.Value.Dashboard;
 
+    [Allow(OrganisationRole.ChainCoordination, OrganisationRole.Coa)]
+    [ProcessingActivity("Raadplegen landelijk overzicht")]
     public override Task<GetOverviewResponse> GetOverview(GetOverviewRequest request, ServerCallContext context)
     {
         var violations = new Violations();
@@ -42,6 +45,8 @@ internal sealed class ChainGrpcService(GatewayStore store, MunicipalityTableFile
         return store.ReadAsync((db, token) => OverviewQuery.RunAsync(db, municipalities.Current, scope, Dashboard, asOf, token), context.CancellationToken);
     }
 
+    [Allow(OrganisationRole.ChainCoordination, OrganisationRole.Coa, OrganisationRole.Municipality)]
+    [ProcessingActivity("Raadplegen gemeentelijk overzicht")]
     public override async Task<GetMunicipalityOverviewResponse> GetMunicipalityOverview(GetMunicipalityOverviewRequest request, ServerCallContext context)
     {
         var violations = new Violations();
@@ -83,6 +88,8 @@ internal sealed class ChainGrpcService(GatewayStore store, MunicipalityTableFile
         }, context.CancellationToken);
     }
 
+    [Allow(OrganisationRole.ChainCoordination, OrganisationRole.Coa)]
+    [ProcessingActivity("Raadplegen escalaties")]
     public override Task<ListOpenEscalationsResponse> ListOpenEscalations(ListOpenEscalationsRequest request, ServerCallContext context)
     {
         var violations = new Violations();
@@ -95,6 +102,8 @@ internal sealed class ChainGrpcService(GatewayStore store, MunicipalityTableFile
         return store.ReadAsync((db, token) => OpenEscalationsQuery.RunAsync(db, code, token), context.CancellationToken);
     }
 
+    [Allow(OrganisationRole.ChainCoordination)]
+    [ProcessingActivity("Afhandelen escalatie")]
     public override Task<ResolveEscalationResponse> ResolveEscalation(ResolveEscalationRequest request, ServerCallContext context)
     {
         var violations = new Violations();

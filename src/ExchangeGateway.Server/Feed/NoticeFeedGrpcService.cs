@@ -44,6 +44,8 @@ internal sealed class NoticeFeedGrpcService(
     public static void BindService(ServiceBinderBase binder, NoticeFeedGrpcService? service) =>
         binder.AddMethod(SubscribeMethod, (DuplexStreamingServerMethod<SubscribeRequest, FeedMessage>?)null);
 
+    [Allow(OrganisationRole.Coa, OrganisationRole.Ind, OrganisationRole.ChainCoordination, OrganisationRole.Municipality)]
+    [ProcessingActivity(ProcessingActivityAttribute.ReceivingNotices)]
     public async Task Subscribe(IAsyncStreamReader<SubscribeRequest> requestStream, IServerStreamWriter<FeedMessage> responseStream, ServerCallContext context)
     {
         var caller = CallerInterceptor.CallerOf(context);
@@ -57,7 +59,7 @@ internal sealed class NoticeFeedGrpcService(
             throw GatewayErrors.InvalidArgument("open", "the first message on a stream must be 'open'");
         }
         var open = requestStream.Current.Open;
-        var feed = FeedChoice.Of(caller, open.MunicipalityCode, "open.municipality_code");
+        var feed = AccessPolicy.FeedOf(caller, open.MunicipalityCode, "open.municipality_code");
         if (open.FromSequence > (ulong)long.MaxValue)
         {
             throw GatewayErrors.InvalidArgument("open.from_sequence", "is out of range");

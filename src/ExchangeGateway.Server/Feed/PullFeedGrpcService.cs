@@ -19,6 +19,8 @@ internal sealed class PullFeedGrpcService(FeedHub hub, AcknowledgementWriter ack
     private const int MaxNotices = 500;
     private const int MaxSequences = 10_000;
 
+    [Allow(OrganisationRole.Coa, OrganisationRole.Ind, OrganisationRole.ChainCoordination, OrganisationRole.Municipality)]
+    [ProcessingActivity(ProcessingActivityAttribute.ReceivingNotices)]
     public override async Task<FetchNoticesResponse> FetchNotices(FetchNoticesRequest request, ServerCallContext context)
     {
         var caller = CallerInterceptor.CallerOf(context);
@@ -41,7 +43,7 @@ internal sealed class PullFeedGrpcService(FeedHub hub, AcknowledgementWriter ack
         {
             throw GatewayErrors.InvalidArgument(violations);
         }
-        var feed = FeedChoice.Of(caller, request.MunicipalityCode, "municipality_code");
+        var feed = AccessPolicy.FeedOf(caller, request.MunicipalityCode, "municipality_code");
         var leasedAt = time.GetUtcNow();
         var taken = await hub.Engine(feed).FetchAsync(request.MaxNotices == 0 ? DefaultNotices : (int)request.MaxNotices, wait,
             caller, AuditScope.Of(context), context.CancellationToken);
@@ -60,6 +62,8 @@ internal sealed class PullFeedGrpcService(FeedHub hub, AcknowledgementWriter ack
             ? options.Limits.MaxUnaryCallDuration / 2
             : options.MaxFetchWait;
 
+    [Allow(OrganisationRole.Coa, OrganisationRole.Ind, OrganisationRole.ChainCoordination, OrganisationRole.Municipality)]
+    [ProcessingActivity(ProcessingActivityAttribute.ReceivingNotices)]
     public override async Task<AcknowledgeNoticesResponse> AcknowledgeNotices(AcknowledgeNoticesRequest request, ServerCallContext context)
     {
         var caller = CallerInterceptor.CallerOf(context);
@@ -71,7 +75,7 @@ internal sealed class PullFeedGrpcService(FeedHub hub, AcknowledgementWriter ack
         {
             throw GatewayErrors.InvalidArgument("sequences", "sequences start at 1");
         }
-        var feed = FeedChoice.Of(caller, request.MunicipalityCode, "municipality_code");
+        var feed = AccessPolicy.FeedOf(caller, request.MunicipalityCode, "municipality_code");
         var via = hub.Engine(feed).Unattached(caller, AuditScope.Of(context));
         await acknowledgements.SubmitAsync(via, request.Sequences.Select(s => (long)s), context.CancellationToken);
         await acknowledgements.FlushAsync(via);

@@ -8,6 +8,8 @@ namespace ExchangeGateway.Server.Gateway;
 /// <summary>GatewayService.Ping: who the gateway thinks the caller is. No storage, no personal data.</summary>
 internal sealed class GatewayGrpcService(TimeProvider time) : GatewayService.GatewayServiceBase
 {
+    [Allow(OrganisationRole.Coa, OrganisationRole.Ind, OrganisationRole.ChainCoordination, OrganisationRole.Municipality)]
+    [Operational]
     public override Task<PingResponse> Ping(PingRequest request, ServerCallContext context)
     {
         var caller = CallerInterceptor.CallerOf(context);

@@ -114,6 +114,9 @@ public static partial class GatewayHosting
         return builder;
     }
 
+    private static readonly OrganisationRole[] Everyone =
+        [OrganisationRole.Coa, OrganisationRole.Ind, OrganisationRole.ChainCoordination, OrganisationRole.Municipality];
+
     public static WebApplication MapExchangeGateway(this WebApplication app)
     {
         app.UseMiddleware<RefusedCertificateMiddleware>();
@@ -128,13 +131,15 @@ public static partial class GatewayHosting
         app.MapGrpcService<PullFeedGrpcService>();
         app.MapGrpcService<Webhooks.WebhookGrpcService>();
         app.MapGrpcService<GatewayGrpcService>();
-        app.MapGrpcHealthChecksService();
+        // Library services: their policy is added to their endpoints, as it stands on our handlers.
+        app.MapGrpcHealthChecksService().WithMetadata(new AllowAttribute(Everyone), new OperationalAttribute());
         var openApi = OpenApiDocument.Committed();
         app.MapGet(OpenApiDocument.Path, () => Results.Bytes(openApi, "application/json"));
         if (Options(app.Services).Reflection)
         {
-            app.MapGrpcReflectionService();
+            app.MapGrpcReflectionService().WithMetadata(new AllowAttribute(Everyone), new OperationalAttribute());
         }
+        MethodPolicyCheck.Verify(app, [.. OpenApiDocument.Services, Contracts.V1.NoticeFeed.Descriptor]);
         return app;
     }
 

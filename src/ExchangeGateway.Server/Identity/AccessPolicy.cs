@@ -1,74 +1,43 @@
-using System.Collections.Frozen;
-using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Storage;
+using Grpc.Core;
+using Microsoft.AspNetCore.Http;
 
 namespace ExchangeGateway.Server.Identity;
 
-/// <summary>Who may call what: the one place that decides. A method a role may never call is
-/// PERMISSION_DENIED before any work is done; whether the caller may see a particular arrival is
-/// <see cref="CanSee"/>, and an arrival it may not see is answered as if it did not exist.</summary>
+/// <summary>Who may call what, and see what: the one place that decides. Which roles may call a method
+/// stands on its handler (<see cref="AllowAttribute"/>); a method a role may never call is
+/// PERMISSION_DENIED before any work is done. Which arrivals, municipalities and feeds a caller may
+/// touch is decided here too; an arrival or municipality it may not see is answered as if it did not
+/// exist.</summary>
 internal static class AccessPolicy
 {
-    private static readonly OrganisationRole[] Everyone =
-        [OrganisationRole.Coa, OrganisationRole.Ind, OrganisationRole.ChainCoordination, OrganisationRole.Municipality];
+    /// <summary>Whether <paramref name="role"/> may call the method this call is for. A method without
+    /// <see cref="AllowAttribute"/> (start-up refuses one, see <see cref="MethodPolicyCheck"/>) is
+    /// allowed to nobody.</summary>
+    public static bool MayCall(ServerCallContext context, OrganisationRole role) =>
+        MetadataOf<AllowAttribute>(context)?.Roles.Contains(role) == true;
 
-    public static readonly FrozenDictionary<string, OrganisationRole[]> Methods = new Dictionary<string, OrganisationRole[]>
-    {
-        [Method(ArrivalService.Descriptor, "AnnounceArrival")] = [OrganisationRole.Coa],
-        [Method(ArrivalService.Descriptor, "AmendArrival")] = [OrganisationRole.Coa],
-        [Method(ArrivalService.Descriptor, "CancelArrival")] = [OrganisationRole.Coa],
-        [Method(ArrivalService.Descriptor, "ReportDeparture")] = [OrganisationRole.Coa],
-        [Method(ArrivalService.Descriptor, "ReportTravellersArrived")] = [OrganisationRole.Coa],
-        [Method(ArrivalService.Descriptor, "GetArrival")] = [OrganisationRole.Coa, OrganisationRole.Municipality, OrganisationRole.ChainCoordination],
-        [Method(ArrivalService.Descriptor, "ListArrivals")] = [OrganisationRole.Coa, OrganisationRole.Municipality, OrganisationRole.ChainCoordination],
-        [Method(MunicipalityService.Descriptor, "ReportRegistration")] = [OrganisationRole.Municipality],
-        [Method(MunicipalityService.Descriptor, "ReportBsnAssigned")] = [OrganisationRole.Municipality],
-        [Method(MunicipalityService.Descriptor, "DecideConsent")] = [OrganisationRole.Municipality],
-        [Method(MunicipalityService.Descriptor, "ReportUnannouncedArrival")] = [OrganisationRole.Municipality],
-        [Method(IndService.Descriptor, "LookupTraveller")] = [OrganisationRole.Ind],
-        [Method(IndService.Descriptor, "ReportCheckIn")] = [OrganisationRole.Ind],
-        [Method(ChainService.Descriptor, "GetOverview")] = [OrganisationRole.ChainCoordination, OrganisationRole.Coa],
-        [Method(ChainService.Descriptor, "GetMunicipalityOverview")] = [OrganisationRole.ChainCoordination, OrganisationRole.Coa, OrganisationRole.Municipality],
-        [Method(ChainService.Descriptor, "ListOpenEscalations")] = [OrganisationRole.ChainCoordination, OrganisationRole.Coa],
-        [Method(ChainService.Descriptor, "ResolveEscalation")] = [OrganisationRole.ChainCoordination],
-        [Method(NoticeFeed.Descriptor, "Subscribe")] = Everyone,
-        [Method(PullFeedService.Descriptor, "FetchNotices")] = Everyone,
-        [Method(PullFeedService.Descriptor, "AcknowledgeNotices")] = Everyone,
-        [Method(WebhookService.Descriptor, "ListWebhookSubscriptions")] = [OrganisationRole.ChainCoordination],
-        [Method(WebhookService.Descriptor, "RetryParkedNotices")] = [OrganisationRole.ChainCoordination],
-        [Method(GatewayService.Descriptor, "Ping")] = Everyone,
-        [HealthCheck] = Everyone,
-        [HealthWatch] = Everyone,
-        [Reflection] = Everyone,
-        [ReflectionAlpha] = Everyone,
-    }.ToFrozenDictionary(StringComparer.Ordinal);
+    /// <summary>Whether the method is exempt from the audit log and the limits (<see cref="OperationalAttribute"/>).</summary>
+    public static bool IsOperational(ServerCallContext context) => MetadataOf<OperationalAttribute>(context) is not null;
 
-    private const string HealthCheck = "/grpc.health.v1.Health/Check";
-    private const string HealthWatch = "/grpc.health.v1.Health/Watch";
-    private const string Reflection = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo";
-    private const string ReflectionAlpha = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
-
-    /// <summary>Methods that touch no personal data and no storage: Ping, health and reflection. They
-    /// are not audited (nothing to account for) and not rate limited (refusing one costs as much as
-    /// answering it, and a probe refused would look like an outage).</summary>
-    private static readonly FrozenSet<string> Operational =
-        new[] { Method(GatewayService.Descriptor, "Ping"), HealthCheck, HealthWatch, Reflection, ReflectionAlpha }.ToFrozenSet(StringComparer.Ordinal);
-
-    /// <summary>Whether <paramref name="method"/> is exempt from the audit log and the limits (see <see cref="Operational"/>).</summary>
-    public static bool IsOperational(string method) => Operational.Contains(method);
-
-    /// <summary>Whether <paramref name="role"/> may call <paramref name="method"/> (a gRPC path,
-    /// "/exchange.v1.ArrivalService/AnnounceArrival"). Unknown methods are allowed to nobody.</summary>
-    public static bool MayCall(string method, OrganisationRole role) =>
-        Methods.TryGetValue(method, out var roles) && roles.Contains(role);
+    /// <summary>The handler's attribute of this kind, from the endpoint's metadata.</summary>
+    public static T? MetadataOf<T>(ServerCallContext context) where T : class =>
+        context.GetHttpContext().GetEndpoint()?.Metadata.GetMetadata<T>();
 
     /// <summary>Whether the caller may see this arrival at all.</summary>
-    public static bool CanSee(Caller caller, ArrivalEntity arrival) => caller.Organisation.Role switch
+    public static bool CanSee(Caller caller, ArrivalEntity arrival) => CanSeeMunicipality(caller, arrival.MunicipalityCode);
+
+    /// <summary>The arrivals the caller may see: a municipality only those addressed to a code it serves.</summary>
+    public static IQueryable<ArrivalEntity> Visible(Caller caller, IQueryable<ArrivalEntity> arrivals)
     {
-        OrganisationRole.Coa or OrganisationRole.ChainCoordination => true,
-        OrganisationRole.Municipality => caller.Organisation.Serves(arrival.MunicipalityCode),
-        _ => false,
-    };
+        if (caller.Organisation.Role != OrganisationRole.Municipality)
+        {
+            return arrivals;
+        }
+        var codes = caller.Organisation.MunicipalityCodes.ToList();
+        return arrivals.Where(a => codes.Contains(a.MunicipalityCode));
+    }
 
     /// <summary>Whether the caller may see a municipality's own figures; one it may not is answered as
     /// if it did not exist.</summary>
@@ -79,6 +48,41 @@ internal static class AccessPolicy
         _ => false,
     };
 
-    private static string Method(Google.Protobuf.Reflection.ServiceDescriptor service, string name) =>
-        $"/{service.FullName}/{name}";
+    /// <summary>Refuses a report about a municipality the caller does not serve. Codes are public, so
+    /// there is nothing to hide behind NOT_FOUND: the same answer as opening another municipality's feed.</summary>
+    public static void EnsureReportsFor(Caller caller, string municipalityCode)
+    {
+        if (!caller.Organisation.Serves(municipalityCode))
+        {
+            throw GatewayErrors.PermissionDenied("NOT_YOUR_MUNICIPALITY",
+                "Your organisation does not serve this municipality code; report only arrivals in a municipality you serve.");
+        }
+    }
+
+    /// <summary>The feed a caller reads: its organisation's own, or for a municipal organisation the
+    /// feed of the code it names (required when it serves several). <paramref name="field"/> names the
+    /// request field in an INVALID_ARGUMENT.</summary>
+    public static string FeedOf(Caller caller, string municipalityCode, string field)
+    {
+        var organisation = caller.Organisation;
+        if (organisation.Role != OrganisationRole.Municipality)
+        {
+            if (municipalityCode.Length > 0)
+            {
+                throw GatewayErrors.InvalidArgument(field, "must be empty: only municipal organisations have municipality feeds");
+            }
+            return organisation.Feeds.Single();
+        }
+        if (municipalityCode.Length == 0)
+        {
+            return organisation.MunicipalityCodes.Count == 1
+                ? FeedNames.Municipality(organisation.MunicipalityCodes[0])
+                : throw GatewayErrors.InvalidArgument(field, "is required: your organisation serves several municipality codes");
+        }
+        if (!organisation.Serves(municipalityCode))
+        {
+            throw GatewayErrors.PermissionDenied("NOT_YOUR_FEED", "Your organisation does not serve this municipality code; you can only open your own feed.");
+        }
+        return FeedNames.Municipality(municipalityCode);
+    }
 }

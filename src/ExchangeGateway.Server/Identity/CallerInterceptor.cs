@@ -76,7 +76,7 @@ internal sealed partial class CallerInterceptor(CallerResolver resolver, ILogger
     private void Authorize(ServerCallContext context)
     {
         var caller = resolver.Resolve(context.GetHttpContext());
-        if (!AccessPolicy.MayCall(context.Method, caller.Organisation.Role))
+        if (!AccessPolicy.MayCall(context, caller.Organisation.Role))
         {
             throw GatewayErrors.PermissionDenied("ROLE_NOT_ALLOWED",
                 $"Organisations with role {caller.Organisation.Role} may not call {context.Method}.");

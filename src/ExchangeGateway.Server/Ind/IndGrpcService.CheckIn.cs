@@ -1,5 +1,6 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Arrivals;
+using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Deadlines;
 using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Identity;
@@ -14,6 +15,8 @@ namespace ExchangeGateway.Server.Ind;
 /// <summary>The IND reports that a nareiziger checked in and received the residence document.</summary>
 internal sealed partial class IndGrpcService
 {
+    [Allow(OrganisationRole.Ind)]
+    [ProcessingActivity("Melden aanmelding IND")]
     public override Task<ReportCheckInResponse> ReportCheckIn(ReportCheckInRequest request, ServerCallContext context)
     {
         var violations = new Violations();

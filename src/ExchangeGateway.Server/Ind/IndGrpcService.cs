@@ -1,5 +1,7 @@
 using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Errors;
+using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Storage;
 using ExchangeGateway.Server.Validation;
 using Grpc.Core;
@@ -10,6 +12,8 @@ namespace ExchangeGateway.Server.Ind;
 /// <summary>IndService: the IND follows travellers by V-number.</summary>
 internal sealed partial class IndGrpcService(GatewayStore store, TimeProvider time) : IndService.IndServiceBase
 {
+    [Allow(OrganisationRole.Ind)]
+    [ProcessingActivity("Raadplegen vreemdeling")]
     public override async Task<LookupTravellerResponse> LookupTraveller(LookupTravellerRequest request, ServerCallContext context)
     {
         var violations = new Violations();

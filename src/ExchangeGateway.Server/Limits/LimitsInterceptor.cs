@@ -18,7 +18,7 @@ internal sealed partial class LimitsInterceptor(
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
-        if (!AccessPolicy.IsOperational(context.Method))
+        if (!AccessPolicy.IsOperational(context))
         {
             EnforceRate(context);
         }
@@ -29,7 +29,7 @@ internal sealed partial class LimitsInterceptor(
         IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream,
         ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        if (AccessPolicy.IsOperational(context.Method))
+        if (AccessPolicy.IsOperational(context))
         {
             // Reflection: no feed stream, nothing to limit.
             await continuation(requestStream, responseStream, context);

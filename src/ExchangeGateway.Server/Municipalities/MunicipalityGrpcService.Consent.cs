@@ -1,5 +1,6 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Arrivals;
+using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Deadlines;
 using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Identity;
@@ -11,6 +12,8 @@ namespace ExchangeGateway.Server.Municipalities;
 /// <summary>The municipality's consent for a household that needs it (the household policy).</summary>
 internal sealed partial class MunicipalityGrpcService
 {
+    [Allow(OrganisationRole.Municipality)]
+    [ProcessingActivity("Besluiten instemming gemeente")]
     public override Task<ArrivalResponse> DecideConsent(DecideConsentRequest request, ServerCallContext context)
     {
         var violations = new Violations();

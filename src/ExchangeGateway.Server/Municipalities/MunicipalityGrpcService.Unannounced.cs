@@ -1,7 +1,7 @@
+using ExchangeGateway.Server.Audit;
 using System.Globalization;
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Arrivals;
-using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Rules;
 using ExchangeGateway.Server.Storage;
@@ -20,6 +20,8 @@ internal sealed partial class MunicipalityGrpcService
     /// <summary>Most people in one report (the contract's limit, one household and then some).</summary>
     private const int MaxReportedPersons = 25;
 
+    [Allow(OrganisationRole.Municipality)]
+    [ProcessingActivity("Melden onaangekondigde aankomst")]
     public override Task<ReportUnannouncedArrivalResponse> ReportUnannouncedArrival(ReportUnannouncedArrivalRequest request, ServerCallContext context)
     {
         var caller = CallerInterceptor.CallerOf(context);
@@ -39,13 +41,7 @@ internal sealed partial class MunicipalityGrpcService
         }
         violations.OptionalText("note", request.Note, 500);
         violations.ThrowIfAny();
-        // The code is well-formed but not the caller's: the same answer as opening another
-        // municipality's feed. Codes are public, so there is nothing to hide behind NOT_FOUND.
-        if (!caller.Organisation.Serves(municipalityCode!))
-        {
-            throw GatewayErrors.PermissionDenied("NOT_YOUR_MUNICIPALITY",
-                "Your organisation does not serve this municipality code; report only arrivals in a municipality you serve.");
-        }
+        AccessPolicy.EnsureReportsFor(caller, municipalityCode!);
 
         return store.ExecuteAsync(caller, context.Method, request, request.RequestId, async write =>
         {

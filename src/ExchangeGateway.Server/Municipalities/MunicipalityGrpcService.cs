@@ -1,5 +1,6 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Arrivals;
+using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Deadlines;
 using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Identity;
@@ -14,6 +15,8 @@ namespace ExchangeGateway.Server.Municipalities;
 /// travellers of arrivals addressed to it. COA and the IND are told.</summary>
 internal sealed partial class MunicipalityGrpcService(GatewayStore store, TimeProvider time, IdentifierConflicts conflicts) : MunicipalityService.MunicipalityServiceBase
 {
+    [Allow(OrganisationRole.Municipality)]
+    [ProcessingActivity("Melden inschrijving BRP")]
     public override Task<ArrivalResponse> ReportRegistration(ReportRegistrationRequest request, ServerCallContext context)
     {
         var violations = new Violations();
@@ -97,6 +100,8 @@ internal sealed partial class MunicipalityGrpcService(GatewayStore store, TimePr
         }, context.CancellationToken);
     }
 
+    [Allow(OrganisationRole.Municipality)]
+    [ProcessingActivity("Melden toekenning BSN")]
     public override Task<ArrivalResponse> ReportBsnAssigned(ReportBsnAssignedRequest request, ServerCallContext context)
     {
         var violations = new Violations();

@@ -1,4 +1,5 @@
 using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Identity;
@@ -17,6 +18,8 @@ internal sealed class WebhookGrpcService(FileBackedValue<OrganisationRegistry> r
     /// <summary>As long as a feed name can be (the notices table's key).</summary>
     private const int MaxFeedLength = 32;
 
+    [Allow(OrganisationRole.ChainCoordination)]
+    [ProcessingActivity("Beheren webhooks")]
     public override async Task<ListWebhookSubscriptionsResponse> ListWebhookSubscriptions(ListWebhookSubscriptionsRequest request, ServerCallContext context)
     {
         var subscriptions = registry.Current.Webhooks.ToList();
@@ -47,6 +50,8 @@ internal sealed class WebhookGrpcService(FileBackedValue<OrganisationRegistry> r
         return response;
     }
 
+    [Allow(OrganisationRole.ChainCoordination)]
+    [ProcessingActivity("Beheren webhooks")]
     public override async Task<RetryParkedNoticesResponse> RetryParkedNotices(RetryParkedNoticesRequest request, ServerCallContext context)
     {
         var violations = new Violations();
