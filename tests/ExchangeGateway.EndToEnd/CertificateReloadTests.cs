@@ -22,7 +22,7 @@ public sealed class CertificateReloadTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         DevCertificateAuthority.Generate(_pki);
-        _gateway = await GatewayProcess.StartAsync(_pki, arguments: ["--Gateway:FileReloadInterval=00:00:00.200"]);
+        _gateway = await TestGateway.StartAsync(_pki, arguments: ["--Gateway:FileReloadInterval=00:00:00.200"]);
     }
 
     public async Task DisposeAsync()

@@ -17,7 +17,7 @@ public sealed class ChainPostgresTests(PostgresServer postgres) : IClassFixture<
     {
         await postgres.CreateDatabaseAsync("exgw_chain");
         var database = postgres.ConnectionString("exgw_chain");
-        await using var gateway = await GatewayProcess.StartAsync(postgres: database);
+        await using var gateway = await TestGateway.StartAsync(postgres: database);
         using var coa = gateway.ClientFor("coa");
         using var amsterdam = gateway.ClientFor("gemeente-amsterdam");
         using var chain = gateway.ClientFor("ketenregie");

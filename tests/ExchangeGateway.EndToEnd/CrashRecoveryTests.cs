@@ -20,10 +20,10 @@ public sealed class CrashRecoveryTests(ITestOutputHelper output)
         var codes = ChaosPki.OpenMunicipalityCodes(20);
         var certificates = Directory.CreateTempSubdirectory("exgw-e2e-chaos-pki-").FullName;
         ChaosPki.Generate(certificates, codes);
-        await using var gateway = await GatewayProcess.StartAsync(certificates);
+        await using var gateway = await TestGateway.StartAsync(certificates);
         var seed = Environment.TickCount;
         output.WriteLine($"seed {seed}, gateway {gateway.Address}, municipalities {string.Join(' ', codes)}");
-        var run = new CrashRecoveryRun(new ChaosGateway(gateway), new CrashRecoveryOptions
+        var run = new CrashRecoveryRun(gateway, new CrashRecoveryOptions
         {
             MunicipalityCodes = codes,
             Clients = 16,

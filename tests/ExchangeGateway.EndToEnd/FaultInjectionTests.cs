@@ -44,7 +44,7 @@ public sealed class FaultInjectionTests(ITestOutputHelper output)
     [Fact]
     public async Task AnnounceArrival_ThroughProxyCuttingThirtyPercentOfConnections_AllOkStoredOnceAndDeliveredOnce()
     {
-        await using var gateway = await GatewayProcess.StartAsync();
+        await using var gateway = await TestGateway.StartAsync();
         var seed = Environment.TickCount;
         await using var proxy = new ChaosProxy(gateway.Port, new ChaosProxyOptions
         {

@@ -51,7 +51,7 @@ public sealed class FuzzTests : IAsyncLifetime
     // The well-formed caller is COA, as is much of the fuzzing: with the default rate limit the
     // fuzzer's own calls could use up COA's tokens and the well-formed caller would be refused for
     // that, which is the limiter working, not the gateway failing (the limiter has its own tests).
-    public async Task InitializeAsync() => _gateway = await GatewayProcess.StartAsync(arguments:
+    public async Task InitializeAsync() => _gateway = await TestGateway.StartAsync(arguments:
         ["--Gateway:Limits:RequestsPerSecond=1000000", "--Gateway:Limits:RequestBurst=1000000", "--Logging:LogLevel:Default=Warning",
             // A fuzzed fetch may ask to wait: keep the long poll short so the run stays quick.
             "--Gateway:MaxFetchWait=00:00:00.2"]);

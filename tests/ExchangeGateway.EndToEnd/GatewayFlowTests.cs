@@ -170,7 +170,7 @@ public sealed class GatewayFlowTests(GatewayProcessFixture fixture) : IClassFixt
     public async Task Subscribe_AfterSigkillAndRestart_DeliversExactlyTheUnacknowledgedNotice()
     {
         // Its own gateway: this test kills it.
-        await using var gateway = await GatewayProcess.StartAsync();
+        await using var gateway = await TestGateway.StartAsync();
         var announced = new List<Arrival>();
         using (var coa = gateway.ClientFor("coa"))
         {
@@ -218,7 +218,7 @@ public sealed class GatewayFlowTests(GatewayProcessFixture fixture) : IClassFixt
     public async Task NoticeSubscriber_GatewayKilledMidStream_ReconnectsAndKeepsAcknowledging()
     {
         // Its own gateway: this test kills it. The SDK subscriber stays open across the restart.
-        await using var gateway = await GatewayProcess.StartAsync();
+        await using var gateway = await TestGateway.StartAsync();
         using var coa = gateway.ClientFor("coa");
         using var groningen = gateway.ClientFor("gemeente-groningen");
         var first = await coa.AnnounceArrivalAsync(TestArrivals.Family("0014", travellers: 1));

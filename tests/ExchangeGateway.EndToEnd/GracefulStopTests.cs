@@ -17,7 +17,7 @@ public sealed class GracefulStopTests(ITestOutputHelper output)
     [Fact]
     public async Task Serve_SigtermWithSubscriberConnected_ExitsWithinSecondsAndSubscriberResumesAfterRestart()
     {
-        await using var gateway = await GatewayProcess.StartAsync();
+        await using var gateway = await TestGateway.StartAsync();
         using var coa = gateway.ClientFor("coa");
         using var groningen = gateway.ClientFor("gemeente-groningen");
         var before = await coa.AnnounceArrivalAsync(TestArrivals.Family("0014", travellers: 1));

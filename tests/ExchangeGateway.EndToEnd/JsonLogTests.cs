@@ -15,7 +15,7 @@ public sealed class JsonLogTests
     [Fact]
     public async Task Serve_JsonFormatter_StdoutIsJsonLinesWithTimestampsAndTheCallersTraceId()
     {
-        await using var gateway = await GatewayProcess.StartAsync(arguments:
+        await using var gateway = await TestGateway.StartAsync(arguments:
         [
             "--Logging:Console:FormatterName=json",
             // The hosting layer logs each request at Information: a line written inside a call.

@@ -16,7 +16,7 @@ public sealed class LimitsProcessTests : IAsyncLifetime
 
     private GatewayProcess Gateway => _gateway ?? throw new InvalidOperationException("Not started.");
 
-    public async Task InitializeAsync() => _gateway = await GatewayProcess.StartAsync(arguments: ["--Gateway:Limits:MaxUnaryCallDuration=00:00:02"]);
+    public async Task InitializeAsync() => _gateway = await TestGateway.StartAsync(arguments: ["--Gateway:Limits:MaxUnaryCallDuration=00:00:02"]);
 
     public async Task DisposeAsync()
     {

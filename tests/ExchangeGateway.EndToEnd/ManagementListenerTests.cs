@@ -126,7 +126,7 @@ public sealed class ReadinessPostgresTests
         try
         {
             await postgres.CreateDatabaseAsync("readiness");
-            await using var gateway = await GatewayProcess.StartAsync(postgres: postgres.ConnectionString("readiness"));
+            await using var gateway = await TestGateway.StartAsync(postgres: postgres.ConnectionString("readiness"));
             var readyz = new Uri(gateway.ManagementAddress, "/readyz");
             Assert.Equal(HttpStatusCode.OK, (await Http.GetAsync(readyz)).StatusCode);
 

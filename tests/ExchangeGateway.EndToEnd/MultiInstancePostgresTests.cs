@@ -194,10 +194,10 @@ public sealed class MultiInstancePostgresTests(PostgresServer postgres, ITestOut
     {
         await postgres.CreateDatabaseAsync(name);
         var database = postgres.ConnectionString(name);
-        var first = await GatewayProcess.StartAsync(postgres: database, arguments: arguments);
+        var first = await TestGateway.StartAsync(postgres: database, arguments: arguments);
         try
         {
-            return new TwoInstances(first, await GatewayProcess.StartAsync(postgres: database, arguments: arguments));
+            return new TwoInstances(first, await TestGateway.StartAsync(postgres: database, arguments: arguments));
         }
         catch
         {

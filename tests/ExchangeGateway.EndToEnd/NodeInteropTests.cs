@@ -15,7 +15,7 @@ public sealed class NodeInteropTests
     {
         var (node, folder) = await NodeAsync();
 
-        await using var gateway = await GatewayProcess.StartAsync();
+        await using var gateway = await TestGateway.StartAsync();
         var result = await ProcessRunner.RunAsync(node, ["flow.js", gateway.Address.ToString(), TestPki.Directory], folder, FlowTimeout);
 
         Assert.True(result.ExitCode == 0,
@@ -32,7 +32,7 @@ public sealed class NodeInteropTests
     {
         var (node, folder) = await NodeAsync();
 
-        await using var gateway = await GatewayProcess.StartAsync();
+        await using var gateway = await TestGateway.StartAsync();
         var result = await ProcessRunner.RunAsync(node, ["reflection.js", gateway.Address.ToString(), TestPki.Directory], folder, FlowTimeout);
 
         Assert.True(result.ExitCode == 0, $"node reflection.js exited with {result.ExitCode}.\n{result.Output}");

@@ -17,7 +17,7 @@ public sealed class RestFlowTests
             "The REST flow needs bash, curl and node on PATH (CI installs them, see .ci/run).");
         var script = Path.Combine(TestRepository.Root(), "tests", "interop", "rest", "flow.sh");
 
-        await using var gateway = await GatewayProcess.StartAsync();
+        await using var gateway = await TestGateway.StartAsync();
         var result = await ProcessRunner.RunAsync(bash, [script, gateway.Address.ToString().TrimEnd('/'), TestPki.Directory], Path.GetDirectoryName(script)!,
             TimeSpan.FromSeconds(60));
 

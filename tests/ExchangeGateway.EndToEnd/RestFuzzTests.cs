@@ -24,7 +24,7 @@ public sealed class RestFuzzTests
     [Fact]
     public async Task EveryRoute_HostileRequestsFromEveryRole_ClientErrorsAsProblemsOnly()
     {
-        await using var gateway = await GatewayProcess.StartAsync(arguments:
+        await using var gateway = await TestGateway.StartAsync(arguments:
             ["--Gateway:Limits:RequestsPerSecond=1000000", "--Gateway:Limits:RequestBurst=1000000", "--Logging:LogLevel:Default=Warning",
             // A fuzzed fetch may ask to wait: keep the long poll short so the run stays quick.
             "--Gateway:MaxFetchWait=00:00:00.2"]);

@@ -66,7 +66,7 @@ public sealed class ServeCommandTests
     [Fact]
     public async Task Serve_Dev_RunsInTheDevelopmentEnvironment()
     {
-        await using var gateway = await GatewayProcess.StartAsync();
+        await using var gateway = await TestGateway.StartAsync();
 
         // It logged "Hosting environment: Production" with --dev before.
         Assert.Contains("Hosting environment: Development", gateway.RecentOutput, StringComparison.Ordinal);

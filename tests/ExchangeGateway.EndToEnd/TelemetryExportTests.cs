@@ -27,7 +27,7 @@ public sealed partial class TelemetryExportTests(ITestOutputHelper output) : IAs
     public async Task InitializeAsync()
     {
         _collector = await OtlpReceiver.StartAsync();
-        _gateway = await GatewayProcess.StartAsync(
+        _gateway = await TestGateway.StartAsync(
             arguments: ["--Gateway:Management:FeedGaugeInterval=00:00:00.200", "--Gateway:Management:MetricsBearerToken=" + MetricsToken],
             environment: new Dictionary<string, string>
             {

@@ -15,7 +15,7 @@ public sealed class WebhookCrashTests
         await using var receiver = await WebhookReceiver.StartAsync();
         var first = true;
         receiver.Answer = _ => Interlocked.Exchange(ref first, false) ? (204, null, TimeSpan.FromMinutes(5)) : (204, null, TimeSpan.Zero);
-        await using var gateway = await GatewayProcess.StartAsync(arguments:
+        await using var gateway = await TestGateway.StartAsync(arguments:
         [
             $"--Gateway:OrganisationRegistryPath={receiver.Registry()}",
             "--Gateway:Webhooks:AllowedNetworks:0=127.0.0.0/8",

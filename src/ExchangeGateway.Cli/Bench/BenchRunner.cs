@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ExchangeGateway.Cli.Serve;
 
 namespace ExchangeGateway.Cli.Bench;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ExchangeGateway.Cli.Serve;
 using ExchangeGateway.Client.Feed;
 
 namespace ExchangeGateway.Cli.Bench;
@@ -48,7 +49,7 @@ internal static class CatchUpScenario
         var warmedUp = await ReadBacklogAsync(connections, warm, warmHeads.Values.Single(), warmCount, bench.Profile.PhaseLimit, gateway, cancellationToken);
         bench.Say($"warm-up catch-up of {warmCount:N0} on {warm.Code}: {warmedUp.Confirmed:N0} acknowledged in {warmedUp.Elapsed.TotalSeconds:0.00} s, {warmedUp.CpuMsPerNotice:0.000} ms CPU per notice");
         var run = await ReadBacklogAsync(connections, municipality, heads.Values.Single(), count, bench.Profile.PhaseLimit, gateway, cancellationToken);
-        await gateway.StopAsync();
+        gateway.Kill();
 
         var rate = run.Confirmed / run.Elapsed.TotalSeconds;
         var result = new CatchUpResult(count, municipality.Code, Window, seed.TotalSeconds, startUp.TotalSeconds, run.ReceivedSeconds,

@@ -1,3 +1,4 @@
+using ExchangeGateway.Cli.Serve;
 using ExchangeGateway.Contracts.V1;
 
 namespace ExchangeGateway.Cli.Bench;

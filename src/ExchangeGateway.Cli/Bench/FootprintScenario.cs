@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ExchangeGateway.Cli.Serve;
 using ExchangeGateway.Contracts.V1;
 
 namespace ExchangeGateway.Cli.Bench;

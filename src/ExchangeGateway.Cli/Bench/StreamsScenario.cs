@@ -82,6 +82,6 @@ internal static class StreamsScenario
         {
             await listeners.DisposeAsync();
         }
-        await gateway.StopAsync();
+        gateway.Kill();
     }
 }

@@ -60,7 +60,7 @@ internal sealed class DemoRunner(string certificates, TextWriter output)
         var registry = WriteRegistry(work, receiver);
         var settings = new ServeSettings(true, certificates, Path.Combine(work, "demo.db"), "https://127.0.0.1:0",
             ["--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Microsoft.Hosting.Lifetime=Warning", "--Gateway:Management:Urls=http://127.0.0.1:0",
-             $"--Gateway:OrganisationRegistryPath={registry}", $"--Gateway:Dashboard:Urls=https://127.0.0.1:{Soak.ServeProcess.FreePort()}", "--Gateway:Webhooks:AllowedNetworks:0=127.0.0.0/8", "--Gateway:Webhooks:AllowedNetworks:1=::1/128"]);
+             $"--Gateway:OrganisationRegistryPath={registry}", $"--Gateway:Dashboard:Urls=https://127.0.0.1:{Serve.GatewayProcess.FreePort()}", "--Gateway:Webhooks:AllowedNetworks:0=127.0.0.0/8", "--Gateway:Webhooks:AllowedNetworks:1=::1/128"]);
         var (app, refusal) = GatewayLauncher.Build(settings, output);
         if (app is null)
         {

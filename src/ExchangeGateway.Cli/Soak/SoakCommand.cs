@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using ExchangeGateway.Cli.Serve;
 
 namespace ExchangeGateway.Cli.Soak;
 
@@ -50,7 +51,14 @@ internal static class SoakCommand
                 + $"{settings.Duration.TotalSeconds:F0} s per cycle, {(settings.Graceful ? "SIGTERM" : "SIGKILL")}, seed {settings.Seed}; work directory {work}");
             var clock = Stopwatch.StartNew();
             CrashRecoveryReport report;
-            using (var gateway = await ServeProcess.StartAsync(certificates, Path.Combine(work, "gateway.db"), TimeSpan.FromSeconds(90), settings.Graceful))
+            await using (var gateway = await GatewayProcess.StartAsync(new GatewayProcessOptions
+            {
+                CertificatesDirectory = certificates,
+                DatabasePath = Path.Combine(work, "gateway.db"),
+                Arguments = GatewayProcessOptions.QuietLogging,
+                StartTimeout = TimeSpan.FromSeconds(90),
+                Graceful = settings.Graceful,
+            }))
             {
                 var run = new CrashRecoveryRun(gateway, new CrashRecoveryOptions
                 {

@@ -51,7 +51,11 @@ internal sealed partial class AuditInterceptor(AuditKey key, GatewayStore store,
         IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream,
         ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
-        AuditScope.Begin(key, CallerInterceptor.CallerOf(context), context, time.GetUtcNow().UtcDateTime);
+        if (!AccessPolicy.IsOperational(context))
+        {
+            // Reflection streams too, and is not audited.
+            AuditScope.Begin(key, CallerInterceptor.CallerOf(context), context, time.GetUtcNow().UtcDateTime);
+        }
         return continuation(requestStream, responseStream, context);
     }
 

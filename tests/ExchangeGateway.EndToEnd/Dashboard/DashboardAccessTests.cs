@@ -95,7 +95,7 @@ public sealed class DashboardAccessTests(DashboardFixture dashboard)
     public async Task Grpc_OnTheDashboardPort_NotServed()
     {
         var connection = dashboard.ConnectionFor("ketenregie");
-        using var client = new GatewayClient(connection, Fixtures.GatewayProcess.QuickRetries);
+        using var client = new GatewayClient(connection, Fixtures.TestGateway.QuickRetries);
 
         var refused = await Assert.ThrowsAsync<RpcException>(() => client.PingAsync());
 

@@ -45,7 +45,7 @@ public sealed class DashboardFixture : IAsyncLifetime
         var chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists);
         Assert.True(chromium is not null, "The dashboard tests need Debian's chromium package (apt-get install chromium; .ci/run installs it).");
         var port = GatewayProcess.FreePort();
-        Gateway = await GatewayProcess.StartAsync(arguments:
+        Gateway = await TestGateway.StartAsync(arguments:
         [
             $"--Gateway:Dashboard:Urls=https://127.0.0.1:{port}",
             $"--Gateway:Dashboard:StaleAcknowledgementAfter={StaleAfter}",
