@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Dashboard;
 using ExchangeGateway.Server.Hosting;
+using ExchangeGateway.Tests.Shared;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -132,10 +133,5 @@ public sealed class DashboardSessionsTests : IDisposable
         return context;
     }
 
-    private static X509Certificate2 Certificate(string name)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-    }
+    private static X509Certificate2 Certificate(string name) => TestCertificates.SelfSigned(new X500DistinguishedName($"CN={name}"));
 }

@@ -8,13 +8,6 @@ namespace ExchangeGateway.Tests.Identity;
 
 public sealed class CertificateIdentityTests
 {
-    private static X509Certificate2 SelfSigned(X500DistinguishedName subject)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddHours(1));
-    }
-
     [Theory]
     [InlineData("coa", 1)]
     [InlineData("ind", 2)]
@@ -45,7 +38,7 @@ public sealed class CertificateIdentityTests
     [Fact]
     public void ReadOin_SubjectWithoutSerialNumber_ReturnsNull()
     {
-        using var certificate = SelfSigned(new X500DistinguishedName("CN=coa, O=COA, C=NL"));
+        using var certificate = TestCertificates.SelfSigned(new X500DistinguishedName("CN=coa, O=COA, C=NL"));
 
         Assert.Null(CertificateIdentity.ReadOin(certificate));
     }
@@ -59,7 +52,7 @@ public sealed class CertificateIdentityTests
         var builder = new X500DistinguishedNameBuilder();
         builder.AddCommonName("coa");
         builder.Add(CertificateIdentity.SerialNumberOid, serialNumber, UniversalTagNumber.PrintableString);
-        using var certificate = SelfSigned(builder.Build());
+        using var certificate = TestCertificates.SelfSigned(builder.Build());
 
         Assert.Null(CertificateIdentity.ReadOin(certificate));
     }
@@ -99,7 +92,7 @@ public sealed class CertificateIdentityTests
         var oin = DevCertificateAuthority.TestOin(1);
         (string, string)[] multiValued = [("2.5.4.3", "coa"), ("2.5.4.11", "Opvang")];
         (string, string)[][] rdns = [[("2.5.4.6", "NL")], [("2.5.4.10", "COA")], [(CertificateIdentity.SerialNumberOid, oin)]];
-        using var certificate = SelfSigned(Name(multiValuedLast ? [.. rdns, multiValued] : [multiValued, .. rdns]));
+        using var certificate = TestCertificates.SelfSigned(Name(multiValuedLast ? [.. rdns, multiValued] : [multiValued, .. rdns]));
 
         Assert.Equal(oin, CertificateIdentity.ReadOin(certificate));
     }
@@ -107,7 +100,7 @@ public sealed class CertificateIdentityTests
     [Fact]
     public void ReadOin_SerialNumberOnlyInMultiValuedRdn_ReturnsNull()
     {
-        using var certificate = SelfSigned(Name(
+        using var certificate = TestCertificates.SelfSigned(Name(
             [("2.5.4.3", "coa"), (CertificateIdentity.SerialNumberOid, DevCertificateAuthority.TestOin(1))]));
 
         Assert.Null(CertificateIdentity.ReadOin(certificate));
@@ -117,7 +110,7 @@ public sealed class CertificateIdentityTests
     public void Subject_WithOin_ReadsBackFromCertificate()
     {
         var oin = DevCertificateAuthority.TestOin(12345678);
-        using var certificate = SelfSigned(CertificateIdentity.Subject("x", "Organisation, with comma", oin));
+        using var certificate = TestCertificates.SelfSigned(CertificateIdentity.Subject("x", "Organisation, with comma", oin));
 
         Assert.Equal(oin, CertificateIdentity.ReadOin(certificate));
         Assert.Contains("O=\"Organisation, with comma\"", certificate.Subject, StringComparison.Ordinal);

@@ -94,7 +94,7 @@ public sealed class CertificateRevocationListTests : IDisposable
     [Fact]
     public void IsSignedBy_RsaCa_IsTrue()
     {
-        using var ca = TestCrls.Ca("CN=Test RSA CA", rsa: true);
+        using var ca = TestCertificates.Ca("CN=Test RSA CA", rsa: true);
 
         Assert.True(CertificateRevocationList.Parse(TestCrls.Build(ca)).IsSignedBy(ca));
     }
@@ -114,7 +114,7 @@ public sealed class CertificateRevocationListTests : IDisposable
     public void IsSignedBy_CaWithOtherName_IsFalse()
     {
         using var ca = DevCa();
-        using var other = TestCrls.Ca("CN=Another CA");
+        using var other = TestCertificates.Ca("CN=Another CA");
 
         Assert.False(CertificateRevocationList.Parse(TestCrls.Build(ca)).IsSignedBy(other));
     }

@@ -167,18 +167,9 @@ public sealed class ClientCertificateValidatorTests : IDisposable
     private (X509Certificate2 Intermediate, X509Certificate2 Leaf) IssueUnderIntermediate(DateTimeOffset from)
     {
         using var root = DevCertificateAuthority.LoadCa(TestPki.Directory);
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=ExchangeGateway Test Issuing CA, C=NL", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(root, true, false));
-        var intermediate = request.Create(root, from, from.AddDays(1), [0x01, 0x02, 0x03]);
-        using (var signer = intermediate.CopyWithPrivateKey(key))
-        {
-            DevCertificateAuthority.Issue(_directory.FullName, "leaf", signer,
-                CertificateIdentity.Subject("coa", "COA", DevCertificateAuthority.TestOin(1)), "1.3.6.1.5.5.7.3.2", null, from, from.AddDays(1));
-        }
+        var intermediate = TestCertificates.Ca("CN=ExchangeGateway Test Issuing CA, C=NL", root, from: from, until: from.AddDays(1));
+        DevCertificateAuthority.Issue(_directory.FullName, "leaf", intermediate,
+            CertificateIdentity.Subject("coa", "COA", DevCertificateAuthority.TestOin(1)), "1.3.6.1.5.5.7.3.2", null, from, from.AddDays(1));
         return (intermediate, X509Certificate2.CreateFromPem(File.ReadAllText(DevCertificateAuthority.CertificatePath(_directory.FullName, "leaf"))));
     }
 
@@ -273,7 +264,7 @@ public sealed class ClientCertificateValidatorTests : IDisposable
     {
         // Revocation is per issuer: a CA listing the serial of a certificate it did not issue revokes nothing.
         using var root = DevCertificateAuthority.LoadCa(TestPki.Directory);
-        using var issuing = TestCrls.Ca("CN=ExchangeGateway Test Issuing CA, C=NL", root);
+        using var issuing = TestCertificates.Ca("CN=ExchangeGateway Test Issuing CA, C=NL", root);
         using var coa = TestPki.Client("coa");
         var anchors = Anchors;
         anchors.Add(X509CertificateLoader.LoadCertificate(issuing.RawData));
