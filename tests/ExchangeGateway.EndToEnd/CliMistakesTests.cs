@@ -19,6 +19,9 @@ public sealed class CliMistakesTests(GatewayProcessFixture fixture) : IClassFixt
         { ["audit", "--db", "present.db", "--key", "missing.key"], "no audit key at" },
         { ["audit", "--db", "present.db", "--key", "present.key", "--subject", "12345"], "--subject '12345' is neither a BSN" },
         { ["announce", "--file", "missing.jsonl"], "no file at" },
+        { ["announce"], "give --file to announce, --status to show the outbox, or --retry-parked" },
+        { ["announce", "--status"], "no outbox at" },
+        { ["announce", "--retry-parked", "--max-failures", "0"], "--max-failures must be at least 1" },
         { ["announce", "--file", "not-json.jsonl"], "not-json.jsonl line 2 is not an AnnounceArrivalRequest in protobuf JSON" },
         { ["announce", "--file", "arrivals.jsonl", "--address", "http://127.0.0.1:5443"], "'http://127.0.0.1:5443' is not an https:// address (--address)" },
         { ["announce", "--file", "arrivals.jsonl", "--cert", "missing.crt"], "cannot load the certificates" },
@@ -99,8 +102,20 @@ public sealed class CliMistakesTests(GatewayProcessFixture fixture) : IClassFixt
             [GatewayProcess.ExgwPath, "announce", "--file", file, "--address", fixture.Gateway.Address.ToString(), .. Certificates("coa")], work, Timeout);
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains($"refused {requests[1].RequestId}: InvalidArgument:", result.Output, StringComparison.Ordinal);
-        Assert.Contains("done: 1 confirmed, 1 refused.", result.Output, StringComparison.Ordinal);
+        Assert.Contains($"parked {requests[1].RequestId}: InvalidArgument:", result.Output, StringComparison.Ordinal);
+        Assert.Contains("done: 1 confirmed, 1 parked (mend the cause, then exgw announce --retry-parked).", result.Output, StringComparison.Ordinal);
+
+        var status = await ProcessRunner.RunAsync("dotnet", [GatewayProcess.ExgwPath, "announce", "--status", "--address", fixture.Gateway.Address.ToString(), .. Certificates("coa")], work, Timeout);
+        Assert.Equal(1, status.ExitCode);
+        Assert.Contains("pending 0, confirmed 1, parked 1", status.Output, StringComparison.Ordinal);
+        Assert.Contains($"parked {requests[1].RequestId} at ", status.Output, StringComparison.Ordinal);
+        Assert.Contains("after 1 attempt(s): InvalidArgument:", status.Output, StringComparison.Ordinal);
+
+        // Sent again with its request_id, refused again for the same reason: parked once more, nothing else announced.
+        var retried = await ProcessRunner.RunAsync("dotnet", [GatewayProcess.ExgwPath, "announce", "--retry-parked", "--address", fixture.Gateway.Address.ToString(), .. Certificates("coa")], work, Timeout);
+        Assert.Equal(1, retried.ExitCode);
+        Assert.Contains("1 parked announcement(s) back in the queue.", retried.Output, StringComparison.Ordinal);
+        Assert.Contains("done: 1 confirmed, 1 parked", retried.Output, StringComparison.Ordinal);
         Directory.Delete(work, recursive: true);
     }
 

@@ -136,7 +136,7 @@ public sealed class DurableAnnouncerProcessTests(GatewayProcessFixture fixture, 
     private static async Task AssertEveryAnnouncementStoredOnceAsync(GatewayProcess gateway, List<AnnounceArrivalRequest> requests, string outbox)
     {
         var state = ReadOutbox(outbox);
-        Assert.Equal((0, Announcements, 0), (state.Pending, state.Confirmed, state.Refused));
+        Assert.Equal((0, Announcements, 0), (state.Pending, state.Confirmed, state.Parked));
         using var coa = gateway.ClientFor("coa");
         var stored = new List<Arrival>();
         var request = new ListArrivalsRequest { PageSize = 500 };
@@ -182,7 +182,7 @@ public sealed class DurableAnnouncerProcessTests(GatewayProcessFixture fixture, 
 
     private static TimeSpan Elapsed(long timestamp) => Stopwatch.GetElapsedTime(timestamp);
 
-    private sealed record OutboxState(int Pending, int Confirmed, int Refused, long Attempted, long At);
+    private sealed record OutboxState(int Pending, int Confirmed, int Parked, long Attempted, long At);
 
     /// <summary>The outbox as the announcer left it, read read-only (WAL lets it be read while it is written).</summary>
     private static OutboxState ReadOutbox(string path)
@@ -197,7 +197,7 @@ public sealed class DurableAnnouncerProcessTests(GatewayProcessFixture fixture, 
             using var connection = OpenReadOnly(path);
             using var command = connection.CreateCommand();
             command.CommandText = """
-                SELECT COALESCE(SUM(State = 'pending'), 0), COALESCE(SUM(State = 'confirmed'), 0), COALESCE(SUM(State = 'refused'), 0),
+                SELECT COALESCE(SUM(State = 'pending'), 0), COALESCE(SUM(State = 'confirmed'), 0), COALESCE(SUM(State = 'parked'), 0),
                        COALESCE(SUM(Attempts), 0)
                 FROM Outbox
                 """;

@@ -12,29 +12,46 @@ namespace ExchangeGateway.Client.Arrivals;
 /// <summary>For COA systems: an announcement is first stored in a local SQLite outbox (WAL,
 /// synchronous=FULL) under its request_id, and only then sent; the outbox is drained until the
 /// gateway confirms each one. A COA process that crashes during a gateway outage loses nothing: on
-/// restart it sends what is still pending, with the same request_ids, so nothing is stored twice.</summary>
+/// restart it sends what is still pending, with the same request_ids, so nothing is stored twice.
+/// Refusals are judged per announcement: one the gateway refuses (or keeps failing on, see
+/// <see cref="DurableAnnouncerOptions.MaxFailures"/>) is parked, shown by <see cref="ParkedAsync"/> and
+/// sent again on command (<see cref="RetryParkedAsync"/>), and the ones after it still go.</summary>
 public sealed class DurableAnnouncer : IAsyncDisposable
 {
     private readonly GatewayClient _client;
     private readonly SqliteConnection _connection;
     private readonly SemaphoreSlim _drain = new(1, 1);
     private readonly SemaphoreSlim _work = new(0);
+    private readonly DurableAnnouncerOptions _options;
 
-    private DurableAnnouncer(GatewayClient client, SqliteConnection connection)
+    private DurableAnnouncer(GatewayClient client, SqliteConnection connection, DurableAnnouncerOptions options)
     {
         _client = client;
         _connection = connection;
+        _options = options;
     }
 
-    /// <summary>Opens (or creates) the outbox file.</summary>
-    public static async Task<DurableAnnouncer> OpenAsync(GatewayClient client, string outboxPath, CancellationToken cancellationToken = default)
+    /// <summary>The outbox's schema version (SQLite's <c>user_version</c>). 0: the first outbox, whose
+    /// entries the gateway refused were kept as "refused"; 1: they are "parked", with when and why.</summary>
+    private const int SchemaVersion = 1;
+
+    /// <summary>Opens (or creates) the outbox file; an outbox of an earlier version of this SDK is
+    /// upgraded in place, in one transaction, keeping every entry.</summary>
+    public static Task<DurableAnnouncer> OpenAsync(GatewayClient client, string outboxPath, CancellationToken cancellationToken = default) =>
+        OpenAsync(client, outboxPath, new DurableAnnouncerOptions(), cancellationToken);
+
+    /// <inheritdoc cref="OpenAsync(GatewayClient, string, CancellationToken)"/>
+    public static async Task<DurableAnnouncer> OpenAsync(GatewayClient client, string outboxPath, DurableAnnouncerOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxFailures, 1);
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = outboxPath, Pooling = false }.ToString());
         await connection.OpenAsync(cancellationToken);
         await ExecuteAsync(connection, """
             PRAGMA journal_mode=WAL;
             PRAGMA synchronous=FULL;
+            BEGIN IMMEDIATE;
             CREATE TABLE IF NOT EXISTS Outbox (
                 Position INTEGER PRIMARY KEY AUTOINCREMENT,
                 RequestId TEXT NOT NULL UNIQUE,
@@ -45,13 +62,20 @@ public sealed class DurableAnnouncer : IAsyncDisposable
                 Error TEXT NULL,
                 Attempts INTEGER NOT NULL DEFAULT 0);
             """, cancellationToken);
-        return new DurableAnnouncer(client, connection);
+        var version = Convert.ToInt32(await ScalarAsync(connection, "PRAGMA user_version", cancellationToken), CultureInfo.InvariantCulture);
+        if (version > SchemaVersion)
+        {
+            await ExecuteAsync(connection, "ROLLBACK", cancellationToken);
+            await connection.DisposeAsync();
+            throw new InvalidOperationException($"The outbox {outboxPath} was written by a newer version of ExchangeGateway.Client (schema {version}); this one knows schema {SchemaVersion}.");
+        }
+        if (version < 1)
+        {
+            await ExecuteAsync(connection, "ALTER TABLE Outbox ADD COLUMN ParkedAt TEXT NULL; UPDATE Outbox SET State = 'parked' WHERE State = 'refused';", cancellationToken);
+        }
+        await ExecuteAsync(connection, $"PRAGMA user_version = {SchemaVersion}; COMMIT;", cancellationToken);
+        return new DurableAnnouncer(client, connection, options);
     }
-
-    /// <summary>A pending announcement the gateway itself answers INTERNAL or UNKNOWN (a fault on its
-    /// side, not this announcement's) is tried this many times, in later passes, before it is kept as
-    /// refused for a person to look at. Meanwhile the announcements after it still go.</summary>
-    public const int MaxServerFaults = 5;
 
     /// <summary>Stores the announcement durably and returns its request_id; <see cref="RunAsync"/> or
     /// <see cref="DrainAsync"/> sends it. Enqueuing the same request_id again with the same arrival is
@@ -103,16 +127,16 @@ public sealed class DurableAnnouncer : IAsyncDisposable
                 catch (RpcException e) when (e.StatusCode is StatusCode.Internal or StatusCode.Unknown && !GatewayResilience.IsTransportFailure(e))
                 {
                     // A fault the gateway answered for this one: the others must not wait behind it.
-                    if (await CountAttemptAsync(requestId, cancellationToken) >= MaxServerFaults)
+                    if (await CountAttemptAsync(requestId, cancellationToken) >= _options.MaxFailures)
                     {
-                        await MarkAsync(requestId, "refused", null, $"{e.StatusCode} {MaxServerFaults} times: {e.Status.Detail}", cancellationToken);
+                        await MarkAsync(requestId, "parked", null, $"{e.StatusCode} {_options.MaxFailures} times: {e.Status.Detail}", cancellationToken, attempted: false);
                     }
                 }
                 catch (RpcException e) when (!GatewayResilience.IsRetryable(e) && e.StatusCode is not StatusCode.Cancelled)
                 {
-                    // The gateway answered: this announcement will never be accepted as it is. Keep it
-                    // for a person to correct; it is not silently dropped.
-                    await MarkAsync(requestId, "refused", null, $"{e.StatusCode}: {e.Status.Detail}", cancellationToken);
+                    // The gateway answered: this announcement will never be accepted as it is. Park it
+                    // for a person to correct or retry (RetryParkedAsync); it is not silently dropped.
+                    await MarkAsync(requestId, "parked", null, $"{e.StatusCode}: {e.Status.Detail}", cancellationToken);
                 }
                 catch (Exception e) when (e is RpcException or BrokenCircuitException or TimeoutRejectedException or HttpRequestException)
                 {
@@ -140,28 +164,52 @@ public sealed class DurableAnnouncer : IAsyncDisposable
         }
     }
 
-    /// <summary>How many announcements are in <paramref name="state"/>: pending, confirmed or refused.</summary>
+    /// <summary>How many announcements are in <paramref name="state"/>: pending, confirmed or parked
+    /// ("refused", this SDK's name before 1.0.0-rc.2, counts the parked).</summary>
     public async Task<int> CountAsync(string state, CancellationToken cancellationToken = default)
     {
         await using var command = _connection.CreateCommand();
         command.CommandText = "SELECT COUNT(*) FROM Outbox WHERE State = $state";
-        command.Parameters.AddWithValue("$state", state);
+        command.Parameters.AddWithValue("$state", state == "refused" ? "parked" : state);
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
-    /// <summary>The announcements the gateway refused, in the order they were queued, each with the
-    /// gateway's reason (status and detail): for a person to correct and announce again.</summary>
-    public async Task<IReadOnlyList<(string RequestId, string Reason)>> RefusedAsync(CancellationToken cancellationToken = default)
+    /// <summary>The parked announcements, in the order they were queued, each with the gateway's reason
+    /// (status and detail), when it was parked and after how many tries: for a person to correct, or to
+    /// retry once the cause is mended (<see cref="RetryParkedAsync"/>).</summary>
+    public async Task<IReadOnlyList<ParkedAnnouncement>> ParkedAsync(CancellationToken cancellationToken = default)
     {
-        var refused = new List<(string, string)>();
+        var parked = new List<ParkedAnnouncement>();
         await using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT RequestId, COALESCE(Error, '') FROM Outbox WHERE State = 'refused' ORDER BY Position";
+        command.CommandText = "SELECT RequestId, COALESCE(Error, ''), ParkedAt, Attempts FROM Outbox WHERE State = 'parked' ORDER BY Position";
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            refused.Add((reader.GetString(0), reader.GetString(1)));
+            parked.Add(new ParkedAnnouncement(reader.GetString(0), reader.GetString(1),
+                reader.IsDBNull(2) ? null : DateTimeOffset.Parse(reader.GetString(2), CultureInfo.InvariantCulture), reader.GetInt32(3)));
         }
-        return refused;
+        return parked;
+    }
+
+    /// <summary>The parked announcements as (request_id, reason).</summary>
+    [Obsolete("Use ParkedAsync, which also says when each was parked. Kept for callers of 1.0.0-rc.1.")]
+    public async Task<IReadOnlyList<(string RequestId, string Reason)>> RefusedAsync(CancellationToken cancellationToken = default) =>
+        [.. (await ParkedAsync(cancellationToken)).Select(p => (p.RequestId, p.Reason))];
+
+    /// <summary>Puts parked announcements back in the queue, at their original place and with their
+    /// request_ids (so one the gateway did store after all is not stored twice), their failure count
+    /// reset: all of them, or only <paramref name="requestId"/>. Returns how many.</summary>
+    public async Task<int> RetryParkedAsync(string? requestId = null, CancellationToken cancellationToken = default)
+    {
+        await using var command = _connection.CreateCommand();
+        command.CommandText = "UPDATE Outbox SET State = 'pending', Attempts = 0, Error = NULL, ParkedAt = NULL WHERE State = 'parked' AND ($id IS NULL OR RequestId = $id)";
+        command.Parameters.AddWithValue("$id", (object?)requestId ?? DBNull.Value);
+        var count = await command.ExecuteNonQueryAsync(cancellationToken);
+        if (count > 0)
+        {
+            _work.Release();
+        }
+        return count;
     }
 
     /// <summary>The arrival id the gateway gave a confirmed announcement, or null.</summary>
@@ -186,13 +234,17 @@ public sealed class DurableAnnouncer : IAsyncDisposable
         return pending;
     }
 
-    private async Task MarkAsync(string requestId, string state, string? arrivalId, string? error, CancellationToken cancellationToken)
+    /// <summary>Sets the entry's state; <paramref name="attempted"/>: counts the attempt that decided it
+    /// (false when it was counted already).</summary>
+    private async Task MarkAsync(string requestId, string state, string? arrivalId, string? error, CancellationToken cancellationToken, bool attempted = true)
     {
         await using var command = _connection.CreateCommand();
-        command.CommandText = "UPDATE Outbox SET State = $state, ArrivalId = $arrival, Error = $error, Attempts = Attempts + 1 WHERE RequestId = $id";
+        command.CommandText = $"UPDATE Outbox SET State = $state, ArrivalId = $arrival, Error = $error, Attempts = Attempts + {(attempted ? 1 : 0)}, " +
+            "ParkedAt = CASE WHEN $state = 'parked' THEN $at END WHERE RequestId = $id";
         command.Parameters.AddWithValue("$state", state);
         command.Parameters.AddWithValue("$arrival", (object?)arrivalId ?? DBNull.Value);
         command.Parameters.AddWithValue("$error", (object?)error ?? DBNull.Value);
+        command.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
         command.Parameters.AddWithValue("$id", requestId);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
@@ -211,6 +263,13 @@ public sealed class DurableAnnouncer : IAsyncDisposable
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<object?> ScalarAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

@@ -85,35 +85,27 @@ public sealed class NoticeSubscriber
 
     private async Task PumpAsync(ChannelWriter<ReceivedNotice> notices, RecentIds handedOut, CancellationToken cancellationToken)
     {
-        var failures = 0;
+        var reconnects = GatewayResilience.CreateReconnectPipeline(_options.ReconnectBaseDelay, _options.ReconnectMaxDelay, _options.TimeProvider);
         try
         {
             while (!cancellationToken.IsCancellationRequested)
             {
-                try
+                await reconnects.ExecuteAsync(async token =>
                 {
-                    await RunOnceAsync(notices, handedOut, () => failures = 0, cancellationToken);
-                }
-                catch (RpcException e) when (GatewayResilience.IsRetryable(e.StatusCode) || e.StatusCode is StatusCode.Internal or StatusCode.Cancelled or StatusCode.Unknown)
-                {
-                    // Connection lost or gateway restarting: reconnect below.
-                    if (e.StatusCode == StatusCode.Cancelled && cancellationToken.IsCancellationRequested)
+                    var opened = false;
+                    try
                     {
-                        break;
+                        await RunOnceAsync(notices, handedOut, () => opened = true, token);
                     }
-                }
-                catch (IOException)
-                {
-                }
-                catch (HttpRequestException)
-                {
-                }
-                failures++;
-                await Task.Delay(Backoff(failures), cancellationToken);
+                    catch (Exception e) when (opened && GatewayResilience.IsConnectionLoss(e) && !token.IsCancellationRequested)
+                    {
+                        // A connection that worked was lost: reconnect at once, the backoff starting afresh.
+                    }
+                }, cancellationToken);
             }
             notices.TryComplete();
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
             notices.TryComplete();
         }
@@ -228,13 +220,6 @@ public sealed class NoticeSubscriber
         {
             // The connection ended; unconfirmed acknowledgements are sent again on the next one.
         }
-    }
-
-    private TimeSpan Backoff(int failures)
-    {
-        var exponential = _options.ReconnectBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(failures - 1, 16));
-        var capped = Math.Min(exponential, _options.ReconnectMaxDelay.TotalMilliseconds);
-        return TimeSpan.FromMilliseconds(capped * (0.5 + (Random.Shared.NextDouble() / 2)));
     }
 
     /// <summary>A bounded set of recent ids: the oldest is forgotten first.</summary>

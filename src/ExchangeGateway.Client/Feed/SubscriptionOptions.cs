@@ -18,6 +18,9 @@ public sealed class SubscriptionOptions
 
     public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The clock of the reconnect backoff (a fake one in tests).</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>How many recent notice ids are remembered to filter redelivered duplicates.</summary>
     public int DuplicateMemory { get; init; } = 100_000;
 }

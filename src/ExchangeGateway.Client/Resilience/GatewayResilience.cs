@@ -138,4 +138,36 @@ public static class GatewayResilience
             })
             .Build();
     }
+
+    /// <summary>Whether a subscriber's stream was lost in a way a reconnect may cure: a retryable status,
+    /// INTERNAL or UNKNOWN (the gateway going away mid-stream), CANCELLED by the other side, or the
+    /// transport failing.</summary>
+    public static bool IsConnectionLoss(Exception exception) => exception switch
+    {
+        RpcException rpc => IsRetryable(rpc.StatusCode) || rpc.StatusCode is StatusCode.Internal or StatusCode.Cancelled or StatusCode.Unknown,
+        IOException or HttpRequestException => true,
+        _ => false,
+    };
+
+    /// <summary>The subscriber's reconnects: tries again for as long as it runs, waiting
+    /// <paramref name="baseDelay"/> doubled per failure up to <paramref name="maxDelay"/>, with jitter, or the
+    /// delay the gateway asked for (its RetryInfo, up to <paramref name="maxDelay"/>). One execution lasts
+    /// until a connection opens; after one that worked ends, the next execution starts again with an
+    /// immediate try (gRPC's connection backoff does the same).</summary>
+    public static ResiliencePipeline CreateReconnectPipeline(TimeSpan baseDelay, TimeSpan maxDelay, TimeProvider? time = null) =>
+        new ResiliencePipelineBuilder { TimeProvider = time ?? TimeProvider.System }
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(IsConnectionLoss),
+                MaxRetryAttempts = int.MaxValue,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = baseDelay,
+                MaxDelay = maxDelay,
+                DelayGenerator = args => ValueTask.FromResult(
+                    args.Outcome.Exception is RpcException rpc && RetryDelayOf(rpc) is { } asked && asked >= TimeSpan.Zero
+                        ? (TimeSpan?)(asked < maxDelay ? asked : maxDelay)
+                        : null),
+            })
+            .Build();
 }

@@ -50,7 +50,7 @@ public sealed class DurableAnnouncerTests(GatewayHostFixture fixture) : IClassFi
     }
 
     [Fact]
-    public async Task DrainAsync_InvalidAnnouncement_IsKeptAsRefusedAndOthersStillGo()
+    public async Task DrainAsync_InvalidAnnouncement_IsParkedAndOthersStillGo()
     {
         var outbox = Path.Combine(Directory.CreateTempSubdirectory("exgw-outbox-").FullName, "coa-outbox.db");
         await using var announcer = await DurableAnnouncer.OpenAsync(Host.ClientFor("coa"), outbox);
@@ -61,8 +61,12 @@ public sealed class DurableAnnouncerTests(GatewayHostFixture fixture) : IClassFi
 
         Assert.Equal(1, await announcer.DrainAsync());
 
-        Assert.Equal(1, await announcer.CountAsync("refused"));
+        Assert.Equal(1, await announcer.CountAsync("parked"));
+        Assert.Equal(1, await announcer.CountAsync("refused")); // the name of 1.0.0-rc.1 still counts them
         Assert.Equal(0, await announcer.CountAsync("pending"));
+        var parked = Assert.Single(await announcer.ParkedAsync());
+        Assert.StartsWith("InvalidArgument", parked.Reason, StringComparison.Ordinal);
+        Assert.NotNull(parked.ParkedAt);
     }
 
     private static string NewOutbox() => Path.Combine(Directory.CreateTempSubdirectory("exgw-outbox-").FullName, "coa-outbox.db");
@@ -97,7 +101,7 @@ public sealed class DurableAnnouncerTests(GatewayHostFixture fixture) : IClassFi
 
             Assert.Equal(0, await refused.DrainAsync());
             Assert.Equal(3, await refused.CountAsync("pending"));
-            Assert.Equal(0, await refused.CountAsync("refused"));
+            Assert.Equal(0, await refused.CountAsync("parked"));
         }
 
         await using var coa = await DurableAnnouncer.OpenAsync(Host.ClientFor("coa"), outbox);
@@ -105,29 +109,94 @@ public sealed class DurableAnnouncerTests(GatewayHostFixture fixture) : IClassFi
     }
 
     [Fact]
-    public async Task DrainAsync_OneAnnouncementAnsweredInternal_TheOthersStillGoAndItIsRefusedAfterTheLimit()
+    public async Task DrainAsync_OneAnnouncementAnsweredInternal_TheOthersStillGoAndItIsParkedAfterTheLimit()
     {
         const string poison = "POISON-CASE";
         var handler = new AnswerInternalFor(poison, Host.Handler(TestPki.Client("coa")));
         using var channel = Host.ChannelOver(handler);
         using var client = new GatewayClient(channel, new GatewayResilienceOptions { BaseDelay = TimeSpan.FromMilliseconds(1), MaxRetryAttempts = 1 });
-        await using var announcer = await DurableAnnouncer.OpenAsync(client, NewOutbox());
+        var options = new DurableAnnouncerOptions { MaxFailures = 3 };
+        await using var announcer = await DurableAnnouncer.OpenAsync(client, NewOutbox(), options);
         var poisoned = TestArrivals.Family("0363");
         poisoned.CaseReference = poison + "-" + Guid.NewGuid().ToString("N")[..8];
-        await announcer.EnqueueAsync(poisoned);
+        var poisonedId = await announcer.EnqueueAsync(poisoned);
         await announcer.EnqueueAsync(TestArrivals.Family("0363"));
         await announcer.EnqueueAsync(TestArrivals.Family("0344"));
 
         Assert.Equal(2, await announcer.DrainAsync());
         Assert.Equal(1, await announcer.CountAsync("pending"));
-        for (var pass = 1; pass < DurableAnnouncer.MaxServerFaults; pass++)
+        for (var pass = 1; pass < options.MaxFailures; pass++)
         {
             Assert.Equal(0, await announcer.DrainAsync());
         }
 
         Assert.Equal(0, await announcer.CountAsync("pending"));
-        var (_, reason) = Assert.Single(await announcer.RefusedAsync());
-        Assert.StartsWith("Internal", reason, StringComparison.Ordinal);
+        var parked = Assert.Single(await announcer.ParkedAsync());
+        Assert.Equal(poisonedId, parked.RequestId);
+        Assert.Equal(options.MaxFailures, parked.Attempts);
+        Assert.StartsWith("Internal 3 times", parked.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RetryParkedAsync_CauseMended_SentAgainWithItsRequestIdAndConfirmed()
+    {
+        var outbox = NewOutbox();
+        const string poison = "MENDED-CASE";
+        var arrival = TestArrivals.Family("0363");
+        arrival.CaseReference = poison + "-" + Guid.NewGuid().ToString("N")[..8];
+        string requestId;
+        using (var channel = Host.ChannelOver(new AnswerInternalFor(poison, Host.Handler(TestPki.Client("coa")))))
+        using (var failing = new GatewayClient(channel, new GatewayResilienceOptions { BaseDelay = TimeSpan.FromMilliseconds(1), MaxRetryAttempts = 1 }))
+        await using (var announcer = await DurableAnnouncer.OpenAsync(failing, outbox, new DurableAnnouncerOptions { MaxFailures = 1 }))
+        {
+            requestId = await announcer.EnqueueAsync(arrival);
+            Assert.Equal(0, await announcer.DrainAsync());
+            Assert.Equal(1, await announcer.CountAsync("parked"));
+            Assert.Equal(0, await announcer.DrainAsync()); // parked: not sent again by itself
+        }
+
+        await using var mended = await DurableAnnouncer.OpenAsync(Host.ClientFor("coa"), outbox);
+        Assert.Equal(0, await mended.RetryParkedAsync("no-such-request"));
+        Assert.Equal(1, await mended.RetryParkedAsync());
+        Assert.Equal(1, await mended.DrainAsync());
+
+        Assert.Empty(await mended.ParkedAsync());
+        Assert.NotNull(await mended.ArrivalIdAsync(requestId));
+        await using var db = Host.Db();
+        Assert.Equal(1, await db.Arrivals.CountAsync(a => a.CaseReference == arrival.CaseReference));
+    }
+
+    [Fact]
+    public async Task OpenAsync_OutboxOfTheFirstVersion_UpgradedInPlaceKeepingEveryEntry()
+    {
+        var outbox = NewOutbox();
+        var pendingArrival = TestArrivals.Family("0363");
+        await using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={outbox};Pooling=False"))
+        {
+            await old.OpenAsync();
+            await using var create = old.CreateCommand();
+            // The schema and states of 1.0.0-rc.1's outbox, as that version wrote them (user_version 0).
+            create.CommandText = """
+                PRAGMA journal_mode=WAL;
+                CREATE TABLE Outbox (Position INTEGER PRIMARY KEY AUTOINCREMENT, RequestId TEXT NOT NULL UNIQUE, Request BLOB NOT NULL,
+                    State TEXT NOT NULL, EnqueuedAt TEXT NOT NULL, ArrivalId TEXT NULL, Error TEXT NULL, Attempts INTEGER NOT NULL DEFAULT 0);
+                INSERT INTO Outbox (RequestId, Request, State, EnqueuedAt, Error, Attempts) VALUES ('old-refused', x'', 'refused', '2026-12-01T10:00:00Z', 'InvalidArgument: municipality_code', 1);
+                INSERT INTO Outbox (RequestId, Request, State, EnqueuedAt) VALUES ('old-pending', $request, 'pending', '2026-12-01T10:00:01Z');
+                """;
+            create.Parameters.AddWithValue("$request", Google.Protobuf.MessageExtensions.ToByteArray(
+                new ExchangeGateway.Contracts.V1.AnnounceArrivalRequest { RequestId = "old-pending", Arrival = pendingArrival }));
+            await create.ExecuteNonQueryAsync();
+        }
+
+        await using var announcer = await DurableAnnouncer.OpenAsync(Host.ClientFor("coa"), outbox);
+
+        var parked = Assert.Single(await announcer.ParkedAsync());
+        Assert.Equal(("old-refused", "InvalidArgument: municipality_code", (DateTimeOffset?)null), (parked.RequestId, parked.Reason, parked.ParkedAt));
+        Assert.Equal(1, await announcer.DrainAsync());
+        Assert.NotNull(await announcer.ArrivalIdAsync("old-pending"));
+        await announcer.DisposeAsync();
+        await using var reopened = await DurableAnnouncer.OpenAsync(Host.ClientFor("coa"), outbox); // upgraded once; opening again changes nothing
+        Assert.Single(await reopened.ParkedAsync());
     }
 
     /// <summary>Answers, as the gateway would for a fault of its own, INTERNAL (trailers-only) to any

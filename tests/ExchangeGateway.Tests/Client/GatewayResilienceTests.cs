@@ -152,4 +152,37 @@ public sealed class GatewayResilienceTests
 
         Assert.Equal(2, await call);
     }
+
+    [Fact]
+    public async Task CreateReconnectPipeline_ConnectionLostManyTimes_KeepsTryingOnTheClockUpToTheLongestDelay()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var pipeline = GatewayResilience.CreateReconnectPipeline(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4), time);
+        var attempts = 0;
+        // More failures than any fixed retry budget of the unary pipeline: a subscriber never gives up.
+        var connect = pipeline.ExecuteAsync(_ => ++attempts <= 20 ? throw new RpcException(new Status(StatusCode.Unavailable, "restarting")) : ValueTask.FromResult(attempts)).AsTask();
+
+        for (var expected = 2; expected <= 21; expected++)
+        {
+            await Fixtures.Eventually.TrueAsync(() => Task.FromResult(attempts == expected - 1), $"attempt {expected - 1} is made");
+            // Never longer than the longest delay: one Advance of it always brings the next attempt.
+            time.Advance(TimeSpan.FromSeconds(4));
+        }
+
+        Assert.Equal(21, await connect);
+    }
+
+    [Theory]
+    [InlineData(StatusCode.PermissionDenied)]
+    [InlineData(StatusCode.InvalidArgument)]
+    [InlineData(StatusCode.Unauthenticated)]
+    public async Task CreateReconnectPipeline_CallerRefused_NotRetried(StatusCode code)
+    {
+        var pipeline = GatewayResilience.CreateReconnectPipeline(TimeSpan.Zero, TimeSpan.Zero);
+        var attempts = 0;
+
+        var error = await Assert.ThrowsAsync<RpcException>(() => pipeline.ExecuteAsync(_ => { attempts++; throw new RpcException(new Status(code, "no")); }).AsTask());
+
+        Assert.Equal((code, 1), (error.StatusCode, attempts));
+    }
 }
