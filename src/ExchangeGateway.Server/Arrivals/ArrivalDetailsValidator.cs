@@ -1,7 +1,5 @@
 using ExchangeGateway.Contracts.V1;
-using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Rules;
-using ExchangeGateway.Server.Validation;
 using Microsoft.Extensions.Options;
 
 namespace ExchangeGateway.Server.Arrivals;

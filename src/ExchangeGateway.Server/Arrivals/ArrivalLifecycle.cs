@@ -1,5 +1,4 @@
 using ExchangeGateway.Contracts.V1;
-using ExchangeGateway.Server.Storage;
 
 namespace ExchangeGateway.Server.Arrivals;
 

@@ -1,9 +1,6 @@
 using System.Buffers.Text;
 using System.Text;
 using ExchangeGateway.Contracts.V1;
-using ExchangeGateway.Server.Identity;
-using ExchangeGateway.Server.Storage;
-using ExchangeGateway.Server.Validation;
 using Microsoft.EntityFrameworkCore;
 
 namespace ExchangeGateway.Server.Arrivals;

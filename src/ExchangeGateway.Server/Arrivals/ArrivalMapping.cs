@@ -1,5 +1,4 @@
 using ExchangeGateway.Contracts.V1;
-using ExchangeGateway.Server.Storage;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 
@@ -87,6 +86,8 @@ internal static class ArrivalMapping
     };
 
     public static byte[] Serialize(ArrivalDetails details) => details.ToByteArray();
+
+    public static DateOnly ToDateOnly(Date date) => new(date.Year, date.Month, date.Day);
 
     public static Date? ToDate(DateOnly? date) => date is { } d ? new Date { Year = d.Year, Month = d.Month, Day = d.Day } : null;
 

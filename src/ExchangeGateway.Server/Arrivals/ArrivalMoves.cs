@@ -1,6 +1,4 @@
 using ExchangeGateway.Contracts.V1;
-using ExchangeGateway.Server.Identity;
-using ExchangeGateway.Server.Storage;
 using Google.Protobuf.WellKnownTypes;
 
 namespace ExchangeGateway.Server.Arrivals;

@@ -1,5 +1,3 @@
-using ExchangeGateway.Server.Identity;
-using ExchangeGateway.Server.Storage;
 using Google.Protobuf;
 using Grpc.Core;
 using Grpc.Core.Interceptors;

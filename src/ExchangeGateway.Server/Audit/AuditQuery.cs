@@ -1,4 +1,3 @@
-using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace ExchangeGateway.Server.Audit;

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using ExchangeGateway.Server.Identity;
-using ExchangeGateway.Server.Storage;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 

@@ -1,12 +1,7 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Dashboard;
-using ExchangeGateway.Server.Errors;
-using ExchangeGateway.Server.Hosting;
-using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Rules;
-using ExchangeGateway.Server.Storage;
-using ExchangeGateway.Server.Validation;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +9,8 @@ namespace ExchangeGateway.Server.Chain;
 
 /// <summary>ChainService: the national picture for chain coordination (COA may read it too), a
 /// municipality's own figures, and the resolution of escalations. Who may call which is decided in <see cref="AccessPolicy"/>.</summary>
-internal sealed class ChainGrpcService(GatewayStore store, MunicipalityTableFile municipalities, TimeProvider time, IOptions<GatewayOptions> options)
+internal sealed class ChainGrpcService(
+    GatewayStore store, MunicipalityTableFile municipalities, TimeProvider time, IOptions<GatewayOptions> options, ResolveEscalationUseCase resolve)
     : ChainService.ChainServiceBase
 {
     private DashboardOptions Dashboard => options.Value.Dashboard;
@@ -104,18 +100,8 @@ internal sealed class ChainGrpcService(GatewayStore store, MunicipalityTableFile
 
     [Allow(OrganisationRole.ChainCoordination)]
     [ProcessingActivity("Afhandelen escalatie")]
-    public override Task<ResolveEscalationResponse> ResolveEscalation(ResolveEscalationRequest request, ServerCallContext context)
-    {
-        var violations = new Violations();
-        violations.RequestId(request.RequestId);
-        var escalationId = EscalationId(violations, request.EscalationId);
-        violations.RequireText("note", request.Note, 500);
-        violations.ThrowIfAny();
-
-        var caller = CallerInterceptor.CallerOf(context);
-        return store.ExecuteAsync(caller, context.Method, request, request.RequestId,
-            write => EscalationResolution.ResolveAsync(write, escalationId!, request.Note), context.CancellationToken);
-    }
+    public override Task<ResolveEscalationResponse> ResolveEscalation(ResolveEscalationRequest request, ServerCallContext context) =>
+        resolve.RunAsync(request, context);
 
     private static void SeriesDays(Violations violations, string field, int days)
     {
@@ -123,21 +109,5 @@ internal sealed class ChainGrpcService(GatewayStore store, MunicipalityTableFile
         {
             violations.Add(field, $"must be 0 (no series) to {OverviewSeriesQuery.MaxDays} days");
         }
-    }
-
-    /// <summary>The UUID the gateway gave the escalation, in its canonical (lower-case) form.</summary>
-    private static string? EscalationId(Violations violations, string value)
-    {
-        if (value.Length == 0)
-        {
-            violations.Add("escalation_id", "is required");
-            return null;
-        }
-        if (value.Length > 36 || !Guid.TryParseExact(value, "D", out var id))
-        {
-            violations.Add("escalation_id", "must be an escalation id as the gateway gave it (a UUID)");
-            return null;
-        }
-        return id.ToString();
     }
 }

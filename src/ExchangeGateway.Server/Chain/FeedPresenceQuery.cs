@@ -1,8 +1,6 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Arrivals;
 using ExchangeGateway.Server.Dashboard;
-using ExchangeGateway.Server.Identity;
-using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace ExchangeGateway.Server.Chain;

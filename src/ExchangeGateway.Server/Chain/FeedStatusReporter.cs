@@ -1,8 +1,5 @@
 using ExchangeGateway.Server.Dashboard;
 using ExchangeGateway.Server.Feed;
-using ExchangeGateway.Server.Hosting;
-using ExchangeGateway.Server.Identity;
-using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

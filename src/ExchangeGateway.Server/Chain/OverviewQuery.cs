@@ -1,9 +1,7 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Arrivals;
 using ExchangeGateway.Server.Dashboard;
-using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Rules;
-using ExchangeGateway.Server.Storage;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.EntityFrameworkCore;
 

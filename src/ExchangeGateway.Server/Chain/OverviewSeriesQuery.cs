@@ -1,7 +1,6 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Arrivals;
 using ExchangeGateway.Server.Dashboard;
-using ExchangeGateway.Server.Storage;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.EntityFrameworkCore;
 

@@ -1,10 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using ExchangeGateway.Server.Hosting;
-using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Rest;
-using ExchangeGateway.Server.Storage;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,5 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Rules;
-using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace ExchangeGateway.Server.Deadlines;

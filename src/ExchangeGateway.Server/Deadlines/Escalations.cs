@@ -1,7 +1,5 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Arrivals;
-using ExchangeGateway.Server.Identity;
-using ExchangeGateway.Server.Storage;
 
 namespace ExchangeGateway.Server.Deadlines;
 

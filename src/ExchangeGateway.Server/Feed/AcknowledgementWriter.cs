@@ -1,10 +1,6 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Audit;
-using ExchangeGateway.Server.Errors;
-using ExchangeGateway.Server.Hosting;
-using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Observability;
-using ExchangeGateway.Server.Storage;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography.X509Certificates;
-using ExchangeGateway.Server.Hosting;
-using ExchangeGateway.Server.Identity;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 

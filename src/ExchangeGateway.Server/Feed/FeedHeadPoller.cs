@@ -1,6 +1,4 @@
-using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
-using ExchangeGateway.Server.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ExchangeGateway.Server.Feed;

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using ExchangeGateway.Server.Feed.Engine;
-using ExchangeGateway.Server.Hosting;
-using ExchangeGateway.Server.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Threading.Channels;
 using ExchangeGateway.Server.Feed.Engine;
-using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Threading.Channels;
 using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Feed.Engine;
-using ExchangeGateway.Server.Identity;
 using Grpc.Core;
 
 namespace ExchangeGateway.Server.Feed;

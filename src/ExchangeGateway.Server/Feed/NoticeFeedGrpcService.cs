@@ -1,11 +1,7 @@
 using System.Diagnostics;
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Audit;
-using ExchangeGateway.Server.Errors;
-using ExchangeGateway.Server.Hosting;
-using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Observability;
-using ExchangeGateway.Server.Storage;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Audit;
-using ExchangeGateway.Server.Storage;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 

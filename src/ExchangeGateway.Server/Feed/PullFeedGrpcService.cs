@@ -1,8 +1,5 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Audit;
-using ExchangeGateway.Server.Errors;
-using ExchangeGateway.Server.Hosting;
-using ExchangeGateway.Server.Identity;
 using Google.Rpc;
 using Grpc.Core;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,4 @@
 using ExchangeGateway.Contracts.V1;
-using ExchangeGateway.Server.Identity;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using ExchangeGateway.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -1,7 +1,4 @@
 using System.Data.Common;
-using ExchangeGateway.Server.Hosting;
-using ExchangeGateway.Server.Identity;
-using ExchangeGateway.Server.Storage;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 

@@ -7,7 +7,6 @@ using ExchangeGateway.Server.Deadlines;
 using ExchangeGateway.Server.Feed;
 using ExchangeGateway.Server.Gateway;
 using ExchangeGateway.Server.Health;
-using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Ind;
 using ExchangeGateway.Server.Merges;
 using ExchangeGateway.Server.Limits;
@@ -15,7 +14,6 @@ using ExchangeGateway.Server.Municipalities;
 using ExchangeGateway.Server.Observability;
 using ExchangeGateway.Server.Rest;
 using ExchangeGateway.Server.Rules;
-using ExchangeGateway.Server.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -87,6 +85,7 @@ public static partial class GatewayHosting
         services.AddSingleton<MergedMunicipalityMoves>();
         services.AddHostedService<MunicipalityTableMonitor>();
         services.AddSingleton<IdentifierConflicts>();
+        AddUseCases(services);
         services.AddSingleton<Webhooks.WebhookTransport>();
         services.AddSingleton<IReloadable>(sp => sp.GetRequiredService<Webhooks.WebhookTransport>());
         services.AddSingleton<Webhooks.WebhookParking>();
@@ -252,6 +251,28 @@ public static partial class GatewayHosting
 
     [LoggerMessage(EventId = 7004, Level = LogLevel.Warning, Message = "The CRL of {Issuer} is past its next update ({NextUpdate:u}); it is still applied, but load the CA's newer CRL.")]
     private static partial void LogStaleCrl(ILogger logger, string issuer, DateTimeOffset nextUpdate);
+
+    /// <summary>Every mutating RPC's use case (<see cref="UseCase{TRequest, TResponse}"/>), found by type
+    /// so that a new one needs no line here.</summary>
+    private static void AddUseCases(IServiceCollection services)
+    {
+        foreach (var type in typeof(GatewayHosting).Assembly.GetTypes().Where(t => t is { IsClass: true, IsAbstract: false } && IsUseCase(t)))
+        {
+            services.AddSingleton(type);
+        }
+
+        static bool IsUseCase(Type? type)
+        {
+            for (; type is not null; type = type.BaseType)
+            {
+                if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(UseCase<,>))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
 
     private static GatewayOptions Options(IServiceProvider services) => services.GetRequiredService<IOptions<GatewayOptions>>().Value;
 

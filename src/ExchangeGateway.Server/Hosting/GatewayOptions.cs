@@ -1,6 +1,5 @@
 using ExchangeGateway.Server.Retention;
 using ExchangeGateway.Server.Limits;
-using ExchangeGateway.Server.Storage;
 
 namespace ExchangeGateway.Server.Hosting;
 

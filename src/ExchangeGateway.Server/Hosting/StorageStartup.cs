@@ -1,4 +1,3 @@
-using ExchangeGateway.Server.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

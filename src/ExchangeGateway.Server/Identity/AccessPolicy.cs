@@ -1,5 +1,3 @@
-using ExchangeGateway.Server.Errors;
-using ExchangeGateway.Server.Storage;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 

@@ -1,4 +1,3 @@
-using ExchangeGateway.Server.Errors;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,4 @@
 using System.Security.Cryptography.X509Certificates;
-using ExchangeGateway.Server.Errors;
-using ExchangeGateway.Server.Hosting;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

@@ -1,6 +1,5 @@
 using System.Formats.Asn1;
 using System.Security.Cryptography.X509Certificates;
-using ExchangeGateway.Server.Validation;
 
 namespace ExchangeGateway.Server.Identity;
 

@@ -1,7 +1,6 @@
 using System.Collections.Frozen;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using ExchangeGateway.Server.Validation;
 using ExchangeGateway.Server.Webhooks;
 
 namespace ExchangeGateway.Server.Identity;

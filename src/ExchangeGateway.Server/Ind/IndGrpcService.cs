@@ -1,17 +1,18 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Audit;
-using ExchangeGateway.Server.Errors;
-using ExchangeGateway.Server.Identity;
-using ExchangeGateway.Server.Storage;
-using ExchangeGateway.Server.Validation;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 
 namespace ExchangeGateway.Server.Ind;
 
-/// <summary>IndService: the IND follows travellers by V-number.</summary>
-internal sealed partial class IndGrpcService(GatewayStore store, TimeProvider time) : IndService.IndServiceBase
+/// <summary>IndService: the IND follows travellers by V-number and reports their check-in.</summary>
+internal sealed class IndGrpcService(GatewayStore store, ReportCheckInUseCase checkIn) : IndService.IndServiceBase
 {
+    [Allow(OrganisationRole.Ind)]
+    [ProcessingActivity("Melden aanmelding IND")]
+    public override Task<ReportCheckInResponse> ReportCheckIn(ReportCheckInRequest request, ServerCallContext context) =>
+        checkIn.RunAsync(request, context);
+
     [Allow(OrganisationRole.Ind)]
     [ProcessingActivity("Raadplegen vreemdeling")]
     public override async Task<LookupTravellerResponse> LookupTraveller(LookupTravellerRequest request, ServerCallContext context)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using ExchangeGateway.Server.Hosting;
 using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using Microsoft.AspNetCore.Http;

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using ExchangeGateway.Server.Hosting;
-using ExchangeGateway.Server.Identity;
 using Microsoft.Extensions.Options;
 
 namespace ExchangeGateway.Server.Limits;

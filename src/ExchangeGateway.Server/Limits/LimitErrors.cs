@@ -1,5 +1,4 @@
 using System.Globalization;
-using ExchangeGateway.Server.Errors;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;

@@ -1,4 +1,3 @@
-using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Observability;
 using Grpc.Core;
 using Grpc.Core.Interceptors;

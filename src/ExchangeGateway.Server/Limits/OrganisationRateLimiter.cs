@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using ExchangeGateway.Server.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace ExchangeGateway.Server.Limits;

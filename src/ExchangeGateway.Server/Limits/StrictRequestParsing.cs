@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Text;
-using ExchangeGateway.Server.Errors;
 using Google.Protobuf;
 using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;

@@ -1,4 +1,3 @@
-using ExchangeGateway.Server.Hosting;
 using ExchangeGateway.Server.Rules;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

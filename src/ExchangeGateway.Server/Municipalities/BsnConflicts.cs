@@ -1,5 +1,3 @@
-using ExchangeGateway.Server.Errors;
-using ExchangeGateway.Server.Storage;
 
 namespace ExchangeGateway.Server.Municipalities;
 
@@ -10,14 +8,14 @@ namespace ExchangeGateway.Server.Municipalities;
 internal static class BsnConflicts
 {
     /// <summary>The traveller already has a different BSN.</summary>
-    public static IdentifierConflict AlreadyAssigned(ArrivalEntity arrival, TravellerEntity traveller, int index) => new(
+    public static IdentifierConflictException AlreadyAssigned(ArrivalEntity arrival, TravellerEntity traveller, int index) => new(
         arrival.Id,
         $"BSN conflict for traveller {traveller.Position + 1} of this arrival: the municipality reported a BSN other than the one already recorded, and a BSN is never changed. The report was refused (BSN_ALREADY_ASSIGNED); the municipality and the IND need to establish which BSN is right.",
         GatewayErrors.FailedPrecondition("BSN_ALREADY_ASSIGNED", $"assignments[{index}]",
             $"Traveller assignments[{index}] already has a different BSN; a BSN is assigned once and never changed."));
 
     /// <summary>The BSN is already recorded for another person.</summary>
-    public static IdentifierConflict InUse(ArrivalEntity arrival, TravellerEntity traveller, int index) => new(
+    public static IdentifierConflictException InUse(ArrivalEntity arrival, TravellerEntity traveller, int index) => new(
         arrival.Id,
         $"BSN conflict for traveller {traveller.Position + 1} of this arrival: the municipality reported a BSN that is already recorded for another person, and a BSN is never reused. The report was refused (BSN_IN_USE); the municipality and the IND need to establish who the BSN belongs to.",
         GatewayErrors.FailedPrecondition("BSN_IN_USE", $"assignments[{index}].bsn",

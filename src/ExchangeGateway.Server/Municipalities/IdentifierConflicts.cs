@@ -1,8 +1,5 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Deadlines;
-using ExchangeGateway.Server.Hosting;
-using ExchangeGateway.Server.Identity;
-using ExchangeGateway.Server.Storage;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -19,17 +16,17 @@ internal sealed class IdentifierConflicts(GatewayStore store, IOptions<GatewayOp
 {
     private readonly Caller _gateway = Caller.Gateway(options.Value.GatewayOin);
 
-    /// <summary>Awaits <paramref name="work"/>; when it fails with the error of the conflict that
-    /// <paramref name="found"/> then returns, escalates that conflict before passing the error on. The
-    /// caller gets its refusal only once the escalation is stored: if storage fails here it gets
-    /// UNAVAILABLE instead and retries, so the conflict is not lost.</summary>
-    public async Task<T> EscalatingAsync<T>(Func<IdentifierConflict?> found, Task<T> work)
+    /// <summary>Awaits <paramref name="work"/>; when it fails with an <see cref="IdentifierConflictException"/>,
+    /// escalates that conflict before passing the error on. The caller gets its refusal only once the
+    /// escalation is stored: if storage fails here it gets UNAVAILABLE instead and retries, so the
+    /// conflict is not lost.</summary>
+    public async Task<T> EscalatingAsync<T>(Task<T> work)
     {
         try
         {
             return await work;
         }
-        catch (RpcException refused) when (found() is { } conflict && ReferenceEquals(refused, conflict.Error))
+        catch (IdentifierConflictException conflict)
         {
             await RaiseOnceAsync(conflict.ArrivalId, conflict.Description);
             throw;
@@ -60,6 +57,13 @@ internal sealed class IdentifierConflicts(GatewayStore store, IOptions<GatewayOp
     }
 }
 
-/// <summary>A report refused because it contradicts recorded identifiers: the error the caller gets,
-/// and the escalation's description, which must not carry personal data.</summary>
-internal sealed record IdentifierConflict(string ArrivalId, string Description, RpcException Error);
+/// <summary>A report refused because it contradicts recorded identifiers: the caller's error, with the
+/// escalation's description, which must not carry personal data. Thrown in the report's unit of work,
+/// which rolls it back; <see cref="IdentifierConflicts.EscalatingAsync"/> raises the escalation after.</summary>
+internal sealed class IdentifierConflictException(string arrivalId, string description, RpcException error)
+    : RpcException(error.Status, error.Trailers, error.Message)
+{
+    public string ArrivalId { get; } = arrivalId;
+
+    public string Description { get; } = description;
+}

@@ -1,7 +1,5 @@
 using System.Diagnostics.Metrics;
 using ExchangeGateway.Server.Feed;
-using ExchangeGateway.Server.Hosting;
-using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

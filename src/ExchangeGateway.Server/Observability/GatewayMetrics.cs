@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using ExchangeGateway.Contracts.V1;
-using ExchangeGateway.Server.Identity;
 
 namespace ExchangeGateway.Server.Observability;
 

@@ -1,5 +1,3 @@
-using ExchangeGateway.Server.Errors;
-using ExchangeGateway.Server.Hosting;
 using Google.Rpc;
 using HttpRequest = Microsoft.AspNetCore.Http.HttpRequest;
 using Grpc.Core;

@@ -3,8 +3,6 @@ using System.Linq.Expressions;
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Arrivals;
 using ExchangeGateway.Server.Feed;
-using ExchangeGateway.Server.Identity;
-using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace ExchangeGateway.Server.Retention;

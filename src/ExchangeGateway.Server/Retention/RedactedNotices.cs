@@ -1,5 +1,4 @@
 using ExchangeGateway.Server.Feed;
-using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 

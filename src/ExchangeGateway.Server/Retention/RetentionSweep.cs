@@ -1,7 +1,4 @@
 using ExchangeGateway.Server.Feed;
-using ExchangeGateway.Server.Hosting;
-using ExchangeGateway.Server.Identity;
-using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 using ExchangeGateway.Server.Observability;
 using Microsoft.Extensions.Logging;

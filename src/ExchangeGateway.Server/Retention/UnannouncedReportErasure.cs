@@ -1,6 +1,4 @@
 using ExchangeGateway.Server.Feed;
-using ExchangeGateway.Server.Identity;
-using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace ExchangeGateway.Server.Retention;

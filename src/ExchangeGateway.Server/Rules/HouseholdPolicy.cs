@@ -1,5 +1,4 @@
 using ExchangeGateway.Contracts.V1;
-using ExchangeGateway.Server.Hosting;
 
 namespace ExchangeGateway.Server.Rules;
 
@@ -23,6 +22,18 @@ internal static class HouseholdPolicy
         kind != ArrivalKind.FamilyReunification || travellers <= rules.HouseholdWithoutConsent ? HouseholdVerdict.Allowed
         : travellers <= rules.HouseholdWithConsent ? HouseholdVerdict.NeedsConsent
         : HouseholdVerdict.TooLarge;
+
+    /// <summary>The verdict for an announced household; FAILED_PRECONDITION when it is too large, before
+    /// any work is done.</summary>
+    public static HouseholdVerdict Require(ChainRulesOptions rules, ArrivalDetails details)
+    {
+        var verdict = Judge(rules, details.Kind, details.Travellers.Count);
+        if (verdict == HouseholdVerdict.TooLarge)
+        {
+            throw GatewayErrors.FailedPrecondition("HOUSEHOLD_POLICY", "arrival.travellers", TooLargeReason(rules, details.Travellers.Count));
+        }
+        return verdict;
+    }
 
     public static string TooLargeReason(ChainRulesOptions rules, int travellers) =>
         $"A family-reunification household of {travellers} travellers cannot be placed with the referent: the household policy allows " +

@@ -1,4 +1,3 @@
-using ExchangeGateway.Server.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ExchangeGateway.Server.Rules;

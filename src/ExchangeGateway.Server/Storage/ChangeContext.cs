@@ -1,5 +1,4 @@
 using ExchangeGateway.Server.Feed;
-using ExchangeGateway.Server.Identity;
 using Google.Protobuf.WellKnownTypes;
 
 namespace ExchangeGateway.Server.Storage;

@@ -1,9 +1,6 @@
 using System.Security.Cryptography;
 using ExchangeGateway.Server.Audit;
-using ExchangeGateway.Server.Errors;
 using ExchangeGateway.Server.Feed;
-using ExchangeGateway.Server.Hosting;
-using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Observability;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;

@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using ExchangeGateway.Server.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ExchangeGateway.Server.Storage;

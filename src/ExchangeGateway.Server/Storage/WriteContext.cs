@@ -1,6 +1,5 @@
 using System.Data.Common;
 using ExchangeGateway.Server.Feed;
-using ExchangeGateway.Server.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 

@@ -20,6 +20,9 @@ internal static class CommonRules
         }
     }
 
+    /// <summary>The canonical (lower-case) form of a UUID that <see cref="ArrivalId"/> or another id rule accepted.</summary>
+    public static string CanonicalId(string validated) => Guid.ParseExact(validated, "D").ToString();
+
     /// <summary>arrival_id: the UUID the gateway gave the arrival. Returns the canonical form.</summary>
     public static string? ArrivalId(this Violations violations, string value, string field = "arrival_id")
     {

@@ -1,4 +1,3 @@
-using ExchangeGateway.Server.Errors;
 using Google.Rpc;
 
 namespace ExchangeGateway.Server.Validation;

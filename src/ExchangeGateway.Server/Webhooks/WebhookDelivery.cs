@@ -3,7 +3,6 @@ using System.Net;
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Feed;
-using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Observability;
 using Microsoft.Extensions.Logging;
 using Polly;

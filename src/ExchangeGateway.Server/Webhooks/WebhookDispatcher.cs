@@ -1,5 +1,3 @@
-using ExchangeGateway.Server.Hosting;
-using ExchangeGateway.Server.Identity;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

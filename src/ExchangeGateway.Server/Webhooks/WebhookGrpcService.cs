@@ -1,10 +1,5 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Audit;
-using ExchangeGateway.Server.Errors;
-using ExchangeGateway.Server.Hosting;
-using ExchangeGateway.Server.Identity;
-using ExchangeGateway.Server.Storage;
-using ExchangeGateway.Server.Validation;
 using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 
@@ -12,12 +7,9 @@ namespace ExchangeGateway.Server.Webhooks;
 
 /// <summary>WebhookService: the subscriptions of the registry as they stand, and the operator's
 /// retry of parked notices. Chain coordination only (see <see cref="AccessPolicy"/>).</summary>
-internal sealed class WebhookGrpcService(FileBackedValue<OrganisationRegistry> registry, WebhookDispatcher dispatcher, GatewayStore store)
+internal sealed class WebhookGrpcService(FileBackedValue<OrganisationRegistry> registry, WebhookDispatcher dispatcher, GatewayStore store, RetryParkedNoticesUseCase retry)
     : WebhookService.WebhookServiceBase
 {
-    /// <summary>As long as a feed name can be (the notices table's key).</summary>
-    private const int MaxFeedLength = 32;
-
     [Allow(OrganisationRole.ChainCoordination)]
     [ProcessingActivity("Beheren webhooks")]
     public override async Task<ListWebhookSubscriptionsResponse> ListWebhookSubscriptions(ListWebhookSubscriptionsRequest request, ServerCallContext context)
@@ -52,28 +44,6 @@ internal sealed class WebhookGrpcService(FileBackedValue<OrganisationRegistry> r
 
     [Allow(OrganisationRole.ChainCoordination)]
     [ProcessingActivity("Beheren webhooks")]
-    public override async Task<RetryParkedNoticesResponse> RetryParkedNotices(RetryParkedNoticesRequest request, ServerCallContext context)
-    {
-        var violations = new Violations();
-        violations.RequestId(request.RequestId);
-        if (request.Feed.Length is 0 or > MaxFeedLength)
-        {
-            // Never echoed: the answer must stay small whatever was sent (a long one overflowed the trailers).
-            violations.Add("feed", $"is required, at most {MaxFeedLength} characters: the feed of a webhook subscription, as ListWebhookSubscriptions names it");
-        }
-        violations.ThrowIfAny();
-        if (!registry.Current.Webhooks.Any(w => w.Endpoint.Feed == request.Feed))
-        {
-            throw GatewayErrors.NotFound("exchange.v1.WebhookSubscription", request.Feed, $"No webhook subscription delivers feed '{request.Feed}'.");
-        }
-        var caller = CallerInterceptor.CallerOf(context);
-        var response = await store.ExecuteAsync(caller, context.Method, request, request.RequestId, async write =>
-        {
-            var released = new RetryParkedNoticesResponse();
-            released.Sequences.AddRange((await WebhookParking.ReleaseAsync(write, request.Feed)).Select(s => (ulong)s));
-            return released;
-        }, context.CancellationToken);
-        dispatcher.Find(request.Feed)?.Released(response.Sequences.Select(s => (long)s));
-        return response;
-    }
+    public override Task<RetryParkedNoticesResponse> RetryParkedNotices(RetryParkedNoticesRequest request, ServerCallContext context) =>
+        retry.RunAsync(request, context);
 }

@@ -1,7 +1,5 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Deadlines;
-using ExchangeGateway.Server.Identity;
-using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace ExchangeGateway.Server.Webhooks;

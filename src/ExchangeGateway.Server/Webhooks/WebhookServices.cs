@@ -1,7 +1,5 @@
 using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Feed;
-using ExchangeGateway.Server.Hosting;
-using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Observability;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

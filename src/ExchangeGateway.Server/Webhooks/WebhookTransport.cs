@@ -3,7 +3,6 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using ExchangeGateway.Server.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

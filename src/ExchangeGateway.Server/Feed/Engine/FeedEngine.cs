@@ -1,6 +1,4 @@
 using ExchangeGateway.Server.Audit;
-using ExchangeGateway.Server.Errors;
-using ExchangeGateway.Server.Identity;
 using Microsoft.Extensions.Logging;
 
 namespace ExchangeGateway.Server.Feed.Engine;

@@ -1,33 +1,24 @@
-using ExchangeGateway.Server.Audit;
 using System.Globalization;
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Arrivals;
-using ExchangeGateway.Server.Identity;
 using ExchangeGateway.Server.Rules;
-using ExchangeGateway.Server.Storage;
-using ExchangeGateway.Server.Validation;
 using Google.Protobuf.Collections;
-using Grpc.Core;
 using Microsoft.EntityFrameworkCore;
 
 namespace ExchangeGateway.Server.Municipalities;
 
-/// <summary>MunicipalityService.ReportUnannouncedArrival: people who turned up in a municipality
+/// <summary>ReportUnannouncedArrival: people who turned up in a municipality
 /// without an announcement (the nareizigers of the VNG letter). COA, the IND and chain coordination
 /// learn what the gateway matched; the reporter learns only whether each person was announced to it.</summary>
-internal sealed partial class MunicipalityGrpcService
+internal sealed class ReportUnannouncedArrivalUseCase(GatewayStore store, TimeProvider time)
+    : WriteUseCase<ReportUnannouncedArrivalRequest, ReportUnannouncedArrivalResponse>(store)
 {
     /// <summary>Most people in one report (the contract's limit, one household and then some).</summary>
     private const int MaxReportedPersons = 25;
 
-    [Allow(OrganisationRole.Municipality)]
-    [ProcessingActivity("Melden onaangekondigde aankomst")]
-    public override Task<ReportUnannouncedArrivalResponse> ReportUnannouncedArrival(ReportUnannouncedArrivalRequest request, ServerCallContext context)
+    protected override void Validate(ReportUnannouncedArrivalRequest request, Caller caller, Violations violations)
     {
-        var caller = CallerInterceptor.CallerOf(context);
-        var violations = new Violations();
-        violations.RequestId(request.RequestId);
-        var municipalityCode = ReportingCode(violations, caller.Organisation, request.MunicipalityCode);
+        ValidateReportingCode(violations, caller.Organisation, request.MunicipalityCode);
         ValidateReportedVNumbers(violations, request.VNumbers);
         var arrivedOn = violations.CompleteDate("arrived_on", request.ArrivedOn);
         var today = AmsterdamCalendar.Today(time);
@@ -40,47 +31,45 @@ internal sealed partial class MunicipalityGrpcService
             violations.Add("arrived_on", "must be within the last year");
         }
         violations.OptionalText("note", request.Note, 500);
-        violations.ThrowIfAny();
-        AccessPolicy.EnsureReportsFor(caller, municipalityCode!);
+    }
 
-        return store.ExecuteAsync(caller, context.Method, request, request.RequestId, async write =>
+    protected override void Check(ReportUnannouncedArrivalRequest request, Caller caller) =>
+        AccessPolicy.EnsureReportsFor(caller, ReportingCode(caller.Organisation, request.MunicipalityCode));
+
+    protected override async Task<ReportUnannouncedArrivalResponse> ExecuteAsync(ReportUnannouncedArrivalRequest request, WriteContext write)
+    {
+        var report = new UnannouncedReportEntity
         {
-            var report = new UnannouncedReportEntity
-            {
-                Id = Guid.CreateVersion7(write.Now).ToString(),
-                MunicipalityCode = municipalityCode!,
-                ReportedBy = caller.Organisation.Id,
-                ReportedAt = write.Now,
-                ArrivedOn = arrivedOn!.Value,
-                Note = request.Note.Length > 0 ? request.Note : null,
-            };
-            report.Persons = await UnannouncedMatching.MatchAsync(write.Db, report.Id, report.MunicipalityCode, request.VNumbers, write.CancellationToken);
-            write.Db.UnannouncedReports.Add(report);
-            await RecordOnOpenArrivalsAsync(write, report);
-            Notify(write, report);
-            return Answer(report);
-        }, context.CancellationToken);
+            Id = Guid.CreateVersion7(write.Now).ToString(),
+            MunicipalityCode = ReportingCode(write.Caller.Organisation, request.MunicipalityCode),
+            ReportedBy = write.Caller.Organisation.Id,
+            ReportedAt = write.Now,
+            ArrivedOn = ArrivalMapping.ToDateOnly(request.ArrivedOn),
+            Note = request.Note.Length > 0 ? request.Note : null,
+        };
+        report.Persons = await UnannouncedMatching.MatchAsync(write.Db, report.Id, report.MunicipalityCode, request.VNumbers, write.CancellationToken);
+        write.Db.UnannouncedReports.Add(report);
+        await RecordOnOpenArrivalsAsync(write, report);
+        Notify(write, report);
+        return Answer(report);
     }
 
     /// <summary>The code the people turned up in: as given, or the caller's only code when empty.</summary>
-    private static string? ReportingCode(Violations violations, Organisation organisation, string requested)
+    private static void ValidateReportingCode(Violations violations, Organisation organisation, string requested)
     {
-        if (requested.Length == 0)
+        if (requested.Length == 0 && organisation.MunicipalityCodes.Count != 1)
         {
-            if (organisation.MunicipalityCodes.Count == 1)
-            {
-                return organisation.MunicipalityCodes[0];
-            }
             violations.Add("municipality_code", "is required: your organisation serves several municipality codes");
-            return null;
         }
-        if (!Identifiers.IsMunicipalityCodeFormat(requested))
+        else if (requested.Length > 0 && !Identifiers.IsMunicipalityCodeFormat(requested))
         {
             violations.Add("municipality_code", "must be a municipality code of 4 digits");
-            return null;
         }
-        return requested;
     }
+
+    /// <summary>The code of a request <see cref="ValidateReportingCode"/> accepted.</summary>
+    private static string ReportingCode(Organisation organisation, string requested) =>
+        requested.Length > 0 ? requested : organisation.MunicipalityCodes[0];
 
     private static void ValidateReportedVNumbers(Violations violations, RepeatedField<string> vNumbers)
     {

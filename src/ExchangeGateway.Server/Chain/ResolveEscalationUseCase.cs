@@ -1,9 +1,6 @@
 using System.Globalization;
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Arrivals;
-using ExchangeGateway.Server.Errors;
-using ExchangeGateway.Server.Identity;
-using ExchangeGateway.Server.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace ExchangeGateway.Server.Chain;
@@ -11,10 +8,18 @@ namespace ExchangeGateway.Server.Chain;
 /// <summary>Chain coordination closes an escalation with a note: the escalation records who and
 /// when, the arrival's history says so (without the note, which is free text), and COA and chain
 /// coordination are told.</summary>
-internal static class EscalationResolution
+internal sealed class ResolveEscalationUseCase(GatewayStore store) : WriteUseCase<ResolveEscalationRequest, ResolveEscalationResponse>(store)
 {
-    public static async Task<ResolveEscalationResponse> ResolveAsync(WriteContext write, string escalationId, string note)
+    protected override void Validate(ResolveEscalationRequest request, Caller caller, Violations violations)
     {
+        EscalationId(violations, request.EscalationId);
+        violations.RequireText("note", request.Note, 500);
+    }
+
+    protected override async Task<ResolveEscalationResponse> ExecuteAsync(ResolveEscalationRequest request, WriteContext write)
+    {
+        var escalationId = CommonRules.CanonicalId(request.EscalationId);
+        var note = request.Note;
         var escalation = await write.Db.Escalations.AsNoTracking()
             .FirstOrDefaultAsync(e => e.Id == escalationId, write.CancellationToken)
             ?? throw GatewayErrors.NotFound("exchange.v1.Escalation", escalationId, $"Escalation {escalationId} not found.");
@@ -52,6 +57,19 @@ internal static class EscalationResolution
         write.Outbox.Add(FeedNames.Coa, arrival.Id, new Notice { EscalationResolved = resolved });
         write.Outbox.Add(FeedNames.Chain, arrival.Id, new Notice { EscalationResolved = resolved.Clone() });
         return new ResolveEscalationResponse { ArrivalId = arrival.Id, Escalation = resolved.Escalation.Clone() };
+    }
+
+    /// <summary>The UUID the gateway gave the escalation.</summary>
+    private static void EscalationId(Violations violations, string value)
+    {
+        if (value.Length == 0)
+        {
+            violations.Add("escalation_id", "is required");
+        }
+        else if (value.Length > 36 || !Guid.TryParseExact(value, "D", out _))
+        {
+            violations.Add("escalation_id", "must be an escalation id as the gateway gave it (a UUID)");
+        }
     }
 
     private static Grpc.Core.RpcException AlreadyResolved(EscalationEntity escalation) =>

@@ -1,0 +1,29 @@
+using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Deadlines;
+
+namespace ExchangeGateway.Server.Arrivals;
+
+/// <summary>COA cancels an arrival that has not arrived; the municipality and the IND are told.</summary>
+internal sealed class CancelArrivalUseCase(GatewayStore store) : WriteUseCase<CancelArrivalRequest, ArrivalResponse>(store)
+{
+    protected override void Validate(CancelArrivalRequest request, Caller caller, Violations violations)
+    {
+        violations.ArrivalId(request.ArrivalId);
+        violations.RequireText("reason", request.Reason, 500);
+    }
+
+    protected override async Task<ArrivalResponse> ExecuteAsync(CancelArrivalRequest request, WriteContext write)
+    {
+        var arrival = await ArrivalWrites.LoadVisibleAsync(write.Db, write.Caller, CommonRules.CanonicalId(request.ArrivalId), write.CancellationToken);
+        ArrivalWrites.RequireState(arrival, "cancel the arrival", ArrivalState.Announced, ArrivalState.AwaitingConsent, ArrivalState.Acknowledged, ArrivalState.Departed);
+        await DeadlineSchedule.ClearAllAsync(write, arrival);
+        ArrivalLifecycle.Enter(arrival, ArrivalState.Cancelled);
+        arrival.CancelledAt = write.Now;
+        arrival.CancellationReason = request.Reason;
+        ArrivalWrites.Record(write, arrival, "cancelled", "Cancelled by COA.");
+        var cancelled = new ArrivalCancelled { ArrivalId = arrival.Id, MunicipalityCode = arrival.MunicipalityCode, Reason = request.Reason };
+        write.Outbox.Add(FeedNames.Municipality(arrival.MunicipalityCode), arrival.Id, new Notice { ArrivalCancelled = cancelled });
+        write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { ArrivalCancelled = cancelled.Clone() });
+        return ArrivalWrites.Response(arrival);
+    }
+}
