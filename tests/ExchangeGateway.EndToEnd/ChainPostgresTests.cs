@@ -35,7 +35,7 @@ public sealed class ChainPostgresTests(PostgresServer postgres) : IClassFixture<
             {
                 Id = escalationId,
                 ArrivalId = here.ArrivalId,
-                Kind = (int)EscalationKind.AcknowledgementOverdue,
+                Kind = EscalationKind.AcknowledgementOverdue,
                 RaisedAt = DateTime.UtcNow,
                 Description = "Test escalation.",
             });

@@ -39,7 +39,7 @@ internal sealed class AmendArrivalUseCase(GatewayStore store, ArrivalDetailsVali
 
         arrival.CaseReference = details.CaseReference;
         arrival.MunicipalityCode = details.MunicipalityCode;
-        arrival.Kind = (int)details.Kind;
+        arrival.Kind = details.Kind;
         arrival.ExpectedArrivalDate = ArrivalMapping.ToDateOnly(details.ExpectedArrivalDate);
         arrival.Details = ArrivalMapping.Serialize(details);
         ArrivalWrites.SyncTravellers(arrival, details);

@@ -27,12 +27,12 @@ internal sealed class AnnounceArrivalUseCase(GatewayStore store, ArrivalDetailsV
             Id = Guid.CreateVersion7(change.Now).ToString(),
             CaseReference = details.CaseReference,
             MunicipalityCode = details.MunicipalityCode,
-            Kind = (int)details.Kind,
+            Kind = details.Kind,
             AnnouncedBy = caller.Organisation.Id,
             AnnouncedAt = change.Now,
             ExpectedArrivalDate = ArrivalMapping.ToDateOnly(details.ExpectedArrivalDate),
             Details = ArrivalMapping.Serialize(details),
-            ConsentStatus = (int)ConsentStatus.NotRequired,
+            ConsentStatus = ConsentStatus.NotRequired,
         };
         ArrivalLifecycle.Enter(arrival, ArrivalState.Announced);
         ArrivalWrites.SyncTravellers(arrival, details);
@@ -62,7 +62,7 @@ internal sealed class AnnounceArrivalUseCase(GatewayStore store, ArrivalDetailsV
     private void AnnounceTo(ChangeContext write, ArrivalEntity arrival, ArrivalDetails details)
     {
         var municipality = FeedNames.Municipality(details.MunicipalityCode);
-        var consent = (ConsentStatus)arrival.ConsentStatus;
+        var consent = arrival.ConsentStatus;
         write.Outbox.Add(municipality, arrival.Id, new Notice
         {
             ArrivalAnnounced = new ArrivalAnnounced

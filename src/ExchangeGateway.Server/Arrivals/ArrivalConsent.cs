@@ -14,7 +14,7 @@ internal static class ArrivalConsent
     {
         var today = AmsterdamCalendar.DateOf(DateTime.SpecifyKind(write.Now, DateTimeKind.Utc));
         ArrivalLifecycle.Enter(arrival, ArrivalState.AwaitingConsent);
-        arrival.ConsentStatus = (int)ConsentStatus.Requested;
+        arrival.ConsentStatus = ConsentStatus.Requested;
         arrival.ConsentHouseholdSize = arrival.Travellers.Count;
         arrival.ConsentRequestedAt = write.Now;
         arrival.ConsentDecideBy = today.AddDays(rules.ConsentDecisionDays);
@@ -29,7 +29,7 @@ internal static class ArrivalConsent
     /// household no longer needs it.</summary>
     public static async Task UpdateAsync(WriteContext write, ArrivalEntity arrival, HouseholdVerdict household, bool moved, ChainRulesOptions rules)
     {
-        var consent = (ConsentStatus)arrival.ConsentStatus;
+        var consent = arrival.ConsentStatus;
         if (household == HouseholdVerdict.NeedsConsent)
         {
             var size = arrival.Travellers.Count;
@@ -48,9 +48,9 @@ internal static class ArrivalConsent
         }
         if (consent is ConsentStatus.Requested or ConsentStatus.Granted)
         {
-            arrival.ConsentStatus = (int)ConsentStatus.NotRequired;
+            arrival.ConsentStatus = ConsentStatus.NotRequired;
             await DeadlineSchedule.ClearAsync(write, arrival, EscalationKind.ConsentOverdue);
-            if ((ArrivalState)arrival.State == ArrivalState.AwaitingConsent)
+            if (arrival.State == ArrivalState.AwaitingConsent)
             {
                 ArrivalLifecycle.Enter(arrival, arrival.AcknowledgedAt is null ? ArrivalState.Announced : ArrivalState.Acknowledged);
             }
@@ -61,7 +61,7 @@ internal static class ArrivalConsent
     /// <summary>COA may not send a household that needs consent before the municipality gave it.</summary>
     public static void RequireGiven(ArrivalEntity arrival, string action)
     {
-        if ((ArrivalState)arrival.State == ArrivalState.AwaitingConsent)
+        if (arrival.State == ArrivalState.AwaitingConsent)
         {
             throw GatewayErrors.FailedPrecondition("CONSENT_REQUIRED", "arrivals/" + arrival.Id,
                 $"Cannot {action}: this household of {arrival.ConsentHouseholdSize} needs the consent of municipality {arrival.MunicipalityCode}, " +

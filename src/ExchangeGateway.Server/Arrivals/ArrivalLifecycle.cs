@@ -30,12 +30,12 @@ internal static class ArrivalLifecycle
     /// <exception cref="InvalidOperationException">The table does not allow it: a handler did not check first.</exception>
     public static void Enter(ArrivalEntity arrival, ArrivalState to)
     {
-        var from = (ArrivalState)arrival.State;
+        var from = arrival.State;
         if (!Allows(from, to))
         {
             throw new InvalidOperationException($"An arrival cannot go from {from} to {to}.");
         }
-        arrival.State = (int)to;
+        arrival.State = to;
     }
 
     /// <summary>States in which an arrival still expects something to happen. A V-number may be in
@@ -46,7 +46,7 @@ internal static class ArrivalLifecycle
     public static bool IsOpen(ArrivalState state) => Open.Contains(state);
 
     /// <summary>Family-reunification travellers (nareizigers) must also check in at the IND.</summary>
-    public static bool NeedsCheckIn(ArrivalEntity arrival) => (ArrivalKind)arrival.Kind == ArrivalKind.FamilyReunification;
+    public static bool NeedsCheckIn(ArrivalEntity arrival) => arrival.Kind == ArrivalKind.FamilyReunification;
 
     /// <summary>A traveller is done when they have a BSN and, where needed, checked in at the IND.</summary>
     public static bool IsDone(ArrivalEntity arrival, TravellerEntity traveller) =>
@@ -56,14 +56,14 @@ internal static class ArrivalLifecycle
     public static bool IsComplete(ArrivalEntity arrival) =>
         arrival.Travellers.Count > 0 && arrival.Travellers.All(t => IsDone(arrival, t));
 
-    public static TravellerState StateOf(ArrivalEntity arrival, TravellerEntity traveller) => (ArrivalState)arrival.State switch
+    public static TravellerState StateOf(ArrivalEntity arrival, TravellerEntity traveller) => arrival.State switch
     {
         ArrivalState.Cancelled or ArrivalState.ConsentRefused => TravellerState.Cancelled,
         ArrivalState.Arrived or ArrivalState.Completed => IsDone(arrival, traveller)
             ? TravellerState.Completed
             : traveller.Bsn is not null
                 ? TravellerState.BsnAssigned
-                : (RegistrationStatus)traveller.RegistrationStatus switch
+                : traveller.RegistrationStatus switch
                 {
                     RegistrationStatus.Pending => TravellerState.RegistrationPending,
                     RegistrationStatus.Registered => TravellerState.Registered,

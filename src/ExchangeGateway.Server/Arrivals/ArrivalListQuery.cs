@@ -76,7 +76,7 @@ internal sealed class ArrivalListQuery
         }
         if (_state != ArrivalState.Unspecified)
         {
-            var state = (int)_state;
+            var state = _state;
             arrivals = arrivals.Where(a => a.State == state);
         }
         if (_expectedFrom is { } from)

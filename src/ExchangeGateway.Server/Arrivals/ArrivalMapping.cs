@@ -17,7 +17,7 @@ internal static class ArrivalMapping
         {
             ArrivalId = arrival.Id,
             Details = details,
-            State = (ArrivalState)arrival.State,
+            State = arrival.State,
             AnnouncedBy = arrival.AnnouncedBy,
             AnnouncedAt = ToTimestamp(arrival.AnnouncedAt),
             AcknowledgedAt = ToTimestamp(arrival.AcknowledgedAt),
@@ -50,7 +50,7 @@ internal static class ArrivalMapping
     public static Escalation ToContract(EscalationEntity escalation) => new()
     {
         EscalationId = escalation.Id,
-        Kind = (EscalationKind)escalation.Kind,
+        Kind = escalation.Kind,
         RaisedAt = ToTimestamp(escalation.RaisedAt),
         Description = escalation.Description,
         ResolvedAt = ToTimestamp(escalation.ResolvedAt),
@@ -61,7 +61,7 @@ internal static class ArrivalMapping
     public static Consent ConsentOf(ArrivalEntity arrival) => new()
     {
         // Arrivals announced before the household policy existed have no consent status: none was needed.
-        Status = arrival.ConsentStatus == 0 ? ConsentStatus.NotRequired : (ConsentStatus)arrival.ConsentStatus,
+        Status = arrival.ConsentStatus == 0 ? ConsentStatus.NotRequired : arrival.ConsentStatus,
         HouseholdSize = arrival.ConsentHouseholdSize,
         RequestedAt = ToTimestamp(arrival.ConsentRequestedAt),
         DecideBy = ToDate(arrival.ConsentDecideBy),
@@ -77,7 +77,7 @@ internal static class ArrivalMapping
         // Retention erased the V-number of a closed arrival's travellers; what stands in the key column
         // then is a placeholder, never shown as if it were a V-number.
         VNumber = arrival.PersonalDataErasedAt is null ? traveller.VNumber : "",
-        RegistrationStatus = (RegistrationStatus)traveller.RegistrationStatus,
+        RegistrationStatus = traveller.RegistrationStatus,
         RegisteredOn = ToDate(traveller.RegisteredOn),
         RefusalReason = traveller.RefusalReason ?? "",
         Bsn = traveller.Bsn ?? "",

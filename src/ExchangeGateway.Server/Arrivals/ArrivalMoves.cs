@@ -23,7 +23,7 @@ internal static class ArrivalMoves
         var to = details.MunicipalityCode;
         arrival.MunicipalityCode = to;
         arrival.Details = ArrivalMapping.Serialize(details);
-        var state = (ArrivalState)arrival.State;
+        var state = arrival.State;
         if (state is ArrivalState.Announced or ArrivalState.Acknowledged)
         {
             ArrivalLifecycle.Enter(arrival, ArrivalState.Announced);
@@ -43,7 +43,7 @@ internal static class ArrivalMoves
                 ArrivalId = arrival.Id,
                 Details = details,
                 LateAnnouncement = arrival.LateAnnouncement,
-                Consent = (ConsentStatus)arrival.ConsentStatus,
+                Consent = arrival.ConsentStatus,
             },
         });
         if (state == ArrivalState.AwaitingConsent)

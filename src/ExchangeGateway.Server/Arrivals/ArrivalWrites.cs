@@ -27,7 +27,7 @@ internal static class ArrivalWrites
     /// <summary>FAILED_PRECONDITION unless the arrival is in one of <paramref name="allowed"/>.</summary>
     public static void RequireState(ArrivalEntity arrival, string action, params ArrivalState[] allowed)
     {
-        var state = (ArrivalState)arrival.State;
+        var state = arrival.State;
         if (!allowed.Contains(state))
         {
             throw GatewayErrors.FailedPrecondition("ARRIVAL_STATE", "arrivals/" + arrival.Id,
@@ -66,7 +66,7 @@ internal static class ArrivalWrites
                     VNumber = vNumber,
                     OpenVNumber = vNumber, // announced and amended arrivals are open
                     Position = position,
-                    RegistrationStatus = (int)RegistrationStatus.NotReported,
+                    RegistrationStatus = RegistrationStatus.NotReported,
                 });
             }
             else

@@ -44,7 +44,7 @@ internal static class OverviewQuery
             .ToListAsync(cancellationToken);
         foreach (var group in arrivals)
         {
-            rows.For(group.MunicipalityCode).ArrivalsByState.Add(new StateCount { State = (ArrivalState)group.State, Count = group.Count });
+            rows.For(group.MunicipalityCode).ArrivalsByState.Add(new StateCount { State = group.State, Count = group.Count });
         }
 
         var escalations = await (
@@ -56,7 +56,7 @@ internal static class OverviewQuery
             .ToListAsync(cancellationToken);
         foreach (var group in escalations)
         {
-            rows.For(group.MunicipalityCode).OpenEscalations.Add(new EscalationCount { Kind = (EscalationKind)group.Kind, Count = group.Count });
+            rows.For(group.MunicipalityCode).OpenEscalations.Add(new EscalationCount { Kind = group.Kind, Count = group.Count });
         }
 
         var unannounced = await (
@@ -67,7 +67,7 @@ internal static class OverviewQuery
             .ToListAsync(cancellationToken);
         foreach (var group in unannounced)
         {
-            rows.For(group.MunicipalityCode).Unannounced.Add(new UnannouncedCount { Match = (UnannouncedMatch)group.Match, Count = group.Count });
+            rows.For(group.MunicipalityCode).Unannounced.Add(new UnannouncedCount { Match = group.Match, Count = group.Count });
         }
 
         var backlog = await db.Notices.AsNoTracking()

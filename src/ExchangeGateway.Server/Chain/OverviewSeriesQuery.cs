@@ -41,7 +41,7 @@ internal static class OverviewSeriesQuery
         series.Escalations.AddRange(escalationDays.Select(g => new EscalationDay
         {
             Day = ArrivalMapping.ToDate(g.Key.Day),
-            Kind = (EscalationKind)g.Key.Kind,
+            Kind = g.Key.Kind,
             Raised = g.Sum(e => e.Raised),
             Resolved = g.Sum(e => e.Resolved),
         }));

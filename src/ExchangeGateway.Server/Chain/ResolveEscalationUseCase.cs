@@ -47,7 +47,7 @@ internal sealed class ResolveEscalationUseCase(GatewayStore store) : WriteUseCas
 
         var arrival = await write.Db.Arrivals.FirstAsync(a => a.Id == escalation.ArrivalId, write.CancellationToken);
         ArrivalWrites.Record(write, arrival, "escalation-resolved", string.Create(CultureInfo.InvariantCulture,
-            $"Escalation {escalation.Id} ({Describe((EscalationKind)escalation.Kind)}, raised {escalation.RaisedAt:yyyy-MM-dd HH:mm} UTC) resolved by {organisationId}."));
+            $"Escalation {escalation.Id} ({Describe(escalation.Kind)}, raised {escalation.RaisedAt:yyyy-MM-dd HH:mm} UTC) resolved by {organisationId}."));
         var resolved = new EscalationResolved
         {
             ArrivalId = arrival.Id,

@@ -22,7 +22,7 @@ internal static class DeadlineSchedule
     {
         Id = Guid.CreateVersion7(now).ToString(),
         ArrivalId = arrivalId,
-        Kind = (int)kind,
+        Kind = kind,
         DueAt = AmsterdamCalendar.StartOfDayUtc(lastDay.AddDays(1)),
     };
 
@@ -31,14 +31,13 @@ internal static class DeadlineSchedule
     public static Task ClearAsync(WriteContext write, ArrivalEntity arrival, EscalationKind kind)
     {
         var arrivalId = arrival.Id;
-        var value = (int)kind;
         // One set earlier in this unit of work is not in the database yet.
-        foreach (var pending in write.Db.Deadlines.Local.Where(d => d.ArrivalId == arrivalId && d.Kind == value && d.FiredAt == null).ToList())
+        foreach (var pending in write.Db.Deadlines.Local.Where(d => d.ArrivalId == arrivalId && d.Kind == kind && d.FiredAt == null).ToList())
         {
             write.Db.Deadlines.Remove(pending);
         }
         return write.Db.Deadlines
-            .Where(d => d.ArrivalId == arrivalId && d.Kind == value && d.FiredAt == null)
+            .Where(d => d.ArrivalId == arrivalId && d.Kind == kind && d.FiredAt == null)
             .ExecuteDeleteAsync(write.CancellationToken);
     }
 

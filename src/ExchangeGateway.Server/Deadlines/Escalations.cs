@@ -20,7 +20,7 @@ internal static class Escalations
         {
             Id = Guid.CreateVersion7(write.Now).ToString(),
             ArrivalId = arrival.Id,
-            Kind = (int)kind,
+            Kind = kind,
             RaisedAt = write.Now,
             Description = description,
         };

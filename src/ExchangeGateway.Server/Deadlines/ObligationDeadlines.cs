@@ -49,9 +49,9 @@ internal sealed class ObligationDeadlines(GatewayStore store, IOptions<GatewayOp
             }
             var arrival = await write.Db.Arrivals.Include(a => a.Travellers)
                 .FirstOrDefaultAsync(a => a.Id == deadline.ArrivalId, write.CancellationToken);
-            if (arrival is not null && Overdue(arrival, (EscalationKind)deadline.Kind) is { } description)
+            if (arrival is not null && Overdue(arrival, deadline.Kind) is { } description)
             {
-                Escalations.Raise(write, arrival, (EscalationKind)deadline.Kind, description);
+                Escalations.Raise(write, arrival, deadline.Kind, description);
                 raised++;
             }
         }
@@ -63,14 +63,14 @@ internal sealed class ObligationDeadlines(GatewayStore store, IOptions<GatewayOp
     private string? Overdue(ArrivalEntity arrival, EscalationKind kind)
     {
         var rules = options.Value.Rules;
-        var state = (ArrivalState)arrival.State;
+        var state = arrival.State;
         switch (kind)
         {
             case EscalationKind.ConsentOverdue when state == ArrivalState.AwaitingConsent:
                 return $"Municipality {arrival.MunicipalityCode} has not decided on consent for a household of {arrival.ConsentHouseholdSize}, " +
                     $"requested on {Day(arrival.ConsentRequestedAt)}; the decision was due by {arrival.ConsentDecideBy:yyyy-MM-dd}.";
             case EscalationKind.RegistrationOverdue when state == ArrivalState.Arrived:
-                var unreported = arrival.Travellers.Count(t => (RegistrationStatus)t.RegistrationStatus is RegistrationStatus.NotReported or RegistrationStatus.Unspecified);
+                var unreported = arrival.Travellers.Count(t => t.RegistrationStatus is RegistrationStatus.NotReported or RegistrationStatus.Unspecified);
                 return unreported == 0 ? null
                     : $"{unreported} of {arrival.Travellers.Count} traveller(s) not reported to the BRP of municipality {arrival.MunicipalityCode} " +
                       $"by the {rules.RegistrationDays}th day after arrival on {Day(arrival.ArrivedAt)} (Wet BRP art. 2.38).";

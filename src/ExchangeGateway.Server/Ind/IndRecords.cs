@@ -11,10 +11,10 @@ internal static class IndRecords
     {
         ArrivalId = arrival.Id,
         MunicipalityCode = arrival.MunicipalityCode,
-        ArrivalState = (ArrivalState)arrival.State,
+        ArrivalState = arrival.State,
         AnnouncedAt = ArrivalMapping.ToTimestamp(arrival.AnnouncedAt),
         ExpectedArrivalDate = ArrivalMapping.ToDate(arrival.ExpectedArrivalDate),
-        RegistrationStatus = (RegistrationStatus)traveller.RegistrationStatus,
+        RegistrationStatus = traveller.RegistrationStatus,
         RegisteredOn = ArrivalMapping.ToDate(traveller.RegisteredOn),
         Bsn = traveller.Bsn ?? "",
         CheckedInAt = ArrivalMapping.ToTimestamp(traveller.CheckedInAt),

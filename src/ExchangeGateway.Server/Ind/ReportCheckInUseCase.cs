@@ -20,7 +20,7 @@ internal sealed class ReportCheckInUseCase(GatewayStore store, TimeProvider time
     protected override async Task<ReportCheckInResponse> ExecuteAsync(ReportCheckInRequest request, WriteContext write)
     {
         var vNumber = request.VNumber;
-        var open = ArrivalLifecycle.Open.Cast<int>().ToList();
+        var open = ArrivalLifecycle.Open;
         // A V-number is in one open arrival at most (AnnounceArrival refuses a second).
         var arrival = await write.Db.Arrivals
             .Include(a => a.Travellers)
@@ -33,7 +33,7 @@ internal sealed class ReportCheckInUseCase(GatewayStore store, TimeProvider time
             throw GatewayErrors.FailedPrecondition("CHECK_IN_NOT_APPLICABLE", "v_number",
                 "The traveller's open arrival is not a family reunification; the gateway follows the IND check-in only for nareizigers.");
         }
-        if ((ArrivalState)arrival.State == ArrivalState.AwaitingConsent)
+        if (arrival.State == ArrivalState.AwaitingConsent)
         {
             throw GatewayErrors.FailedPrecondition("CONSENT_REQUIRED", "v_number",
                 "The traveller's household still waits for the municipality's consent; it cannot have travelled yet.");
@@ -51,7 +51,7 @@ internal sealed class ReportCheckInUseCase(GatewayStore store, TimeProvider time
         {
             await DeadlineSchedule.ClearAsync(write, arrival, EscalationKind.CheckInOverdue);
         }
-        var complete = (ArrivalState)arrival.State == ArrivalState.Arrived && ArrivalLifecycle.IsComplete(arrival);
+        var complete = arrival.State == ArrivalState.Arrived && ArrivalLifecycle.IsComplete(arrival);
         if (complete)
         {
             ArrivalLifecycle.Enter(arrival, ArrivalState.Completed);

@@ -29,7 +29,7 @@ internal sealed partial class MergedMunicipalityMoves(
     /// <summary>Arrivals read, and moved concurrently (group-committed), per round trip.</summary>
     private const int BatchSize = 100;
 
-    private static readonly int[] OpenStates = [.. ArrivalLifecycle.Open.Cast<int>()];
+    private static readonly ArrivalState[] OpenStates = ArrivalLifecycle.Open;
 
     private readonly Caller _gateway = Caller.Gateway(options.Value.GatewayOin);
 
@@ -105,7 +105,7 @@ internal sealed partial class MergedMunicipalityMoves(
             var arrival = await write.Db.Arrivals.FirstOrDefaultAsync(a => a.Id == arrivalId, write.CancellationToken);
             // Read again inside the write: since it was listed it may have been moved by another
             // run or instance, or cancelled, amended or completed.
-            if (arrival is null || arrival.MunicipalityCode != from || !ArrivalLifecycle.IsOpen((ArrivalState)arrival.State))
+            if (arrival is null || arrival.MunicipalityCode != from || !ArrivalLifecycle.IsOpen(arrival.State))
             {
                 return false;
             }

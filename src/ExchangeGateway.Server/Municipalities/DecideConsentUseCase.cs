@@ -31,20 +31,20 @@ internal sealed class DecideConsentUseCase(GatewayStore store) : WriteUseCase<De
     protected override async Task<ArrivalResponse> ExecuteAsync(DecideConsentRequest request, WriteContext write)
     {
         var arrival = await ArrivalWrites.LoadVisibleAsync(write.Db, write.Caller, CommonRules.CanonicalId(request.ArrivalId), write.CancellationToken);
-        if ((ArrivalState)arrival.State != ArrivalState.AwaitingConsent)
+        if (arrival.State != ArrivalState.AwaitingConsent)
         {
             var consent = ArrivalMapping.ConsentOf(arrival).Status;
             throw GatewayErrors.FailedPrecondition("CONSENT_STATE", "arrivals/" + arrival.Id, consent switch
             {
                 ConsentStatus.Granted or ConsentStatus.Refused =>
                     $"Consent for this arrival was already decided ({consent.ToString().ToLowerInvariant()}); a decision is final. Ask COA to amend the arrival if the household changed.",
-                _ when (ArrivalState)arrival.State is ArrivalState.Cancelled =>
+                _ when arrival.State is ArrivalState.Cancelled =>
                     "The arrival was cancelled; there is nothing to decide.",
                 _ => $"This arrival does not need consent: the household policy lets a household of {arrival.Travellers.Count} travel without it.",
             });
         }
         var granted = request.Decision == ConsentStatus.Granted;
-        arrival.ConsentStatus = (int)request.Decision;
+        arrival.ConsentStatus = request.Decision;
         arrival.ConsentDecidedAt = write.Now;
         arrival.ConsentRefusalReason = granted ? null : request.RefusalReason;
         ArrivalLifecycle.Enter(arrival, !granted ? ArrivalState.ConsentRefused

@@ -42,7 +42,7 @@ internal sealed class IdentifierConflicts(GatewayStore store, IOptions<GatewayOp
 
     private static async Task<bool> RaiseUnlessOpenAsync(WriteContext write, string arrivalId, string description)
     {
-        const int kind = (int)EscalationKind.IdentifierConflict;
+        const EscalationKind kind = EscalationKind.IdentifierConflict;
         var open = await write.Db.Escalations.AnyAsync(
             e => e.ArrivalId == arrivalId && e.Kind == kind && e.ResolvedAt == null && e.Description == description, write.CancellationToken);
         var arrival = open ? null : await write.Db.Arrivals.FirstOrDefaultAsync(a => a.Id == arrivalId, write.CancellationToken);

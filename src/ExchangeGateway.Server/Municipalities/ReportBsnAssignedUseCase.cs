@@ -41,7 +41,7 @@ internal sealed class ReportBsnAssignedUseCase(GatewayStore store, IdentifierCon
         {
             var assignment = request.Assignments[i];
             var traveller = TravellerReports.FindTraveller(arrival, $"assignments[{i}].v_number", assignment.VNumber);
-            if ((RegistrationStatus)traveller.RegistrationStatus != RegistrationStatus.Registered)
+            if (traveller.RegistrationStatus != RegistrationStatus.Registered)
             {
                 throw GatewayErrors.FailedPrecondition("NOT_REGISTERED", $"assignments[{i}]",
                     $"Traveller assignments[{i}] is not registered in the BRP; report the registration first (a BSN follows registration).");

@@ -52,7 +52,7 @@ internal sealed class ReportRegistrationUseCase(GatewayStore store, TimeProvider
         {
             var registration = request.Registrations[i];
             var traveller = TravellerReports.FindTraveller(arrival, $"registrations[{i}].v_number", registration.VNumber);
-            var current = (RegistrationStatus)traveller.RegistrationStatus;
+            var current = traveller.RegistrationStatus;
             if (current == RegistrationStatus.Registered && registration.Status != RegistrationStatus.Registered)
             {
                 throw GatewayErrors.FailedPrecondition("REGISTRATION_STATE", $"registrations[{i}]",
@@ -68,17 +68,17 @@ internal sealed class ReportRegistrationUseCase(GatewayStore store, TimeProvider
                 throw GatewayErrors.FailedPrecondition("REGISTRATION_STATE", $"registrations[{i}]",
                     $"Traveller registrations[{i}] is already registered on another date.");
             }
-            traveller.RegistrationStatus = (int)registration.Status;
+            traveller.RegistrationStatus = registration.Status;
             traveller.RegisteredOn = registeredOn;
             traveller.RefusalReason = registration.Status == RegistrationStatus.Refused ? registration.RefusalReason : null;
             reported.Add(traveller);
         }
-        if (arrival.Travellers.All(t => (RegistrationStatus)t.RegistrationStatus is RegistrationStatus.Pending or RegistrationStatus.Registered or RegistrationStatus.Refused))
+        if (arrival.Travellers.All(t => t.RegistrationStatus is RegistrationStatus.Pending or RegistrationStatus.Registered or RegistrationStatus.Refused))
         {
             // Everyone reported to the municipality (art. 2.38 asks for the report, not the outcome).
             await DeadlineSchedule.ClearAsync(write, arrival, EscalationKind.RegistrationOverdue);
         }
-        var counts = reported.GroupBy(t => (RegistrationStatus)t.RegistrationStatus).Select(g => $"{g.Count()} {Describe(g.Key)}");
+        var counts = reported.GroupBy(t => t.RegistrationStatus).Select(g => $"{g.Count()} {Describe(g.Key)}");
         ArrivalWrites.Record(write, arrival, "registration-reported", "BRP registration reported: " + string.Join(", ", counts) + ".");
         var notice = new RegistrationReported { ArrivalId = arrival.Id, MunicipalityCode = arrival.MunicipalityCode };
         notice.Travellers.AddRange(reported.Select(t => ArrivalMapping.ToContract(arrival, t)));

@@ -100,7 +100,7 @@ internal sealed class ReportUnannouncedArrivalUseCase(GatewayStore store, TimePr
     private static async Task RecordOnOpenArrivalsAsync(WriteContext write, UnannouncedReportEntity report)
     {
         var counts = report.Persons
-            .Where(p => p.MatchedArrivalId is not null && (UnannouncedMatch)p.Match != UnannouncedMatch.OnlyClosedArrivals)
+            .Where(p => p.MatchedArrivalId is not null && p.Match != UnannouncedMatch.OnlyClosedArrivals)
             .GroupBy(p => p.MatchedArrivalId!, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
         if (counts.Count == 0)
@@ -130,7 +130,7 @@ internal sealed class ReportUnannouncedArrivalUseCase(GatewayStore store, TimePr
         reported.Persons.AddRange(report.Persons.Select(p => new UnannouncedPerson
         {
             VNumber = p.VNumber,
-            Match = (UnannouncedMatch)p.Match,
+            Match = p.Match,
             MatchedArrivalId = p.MatchedArrivalId ?? "",
             MatchedMunicipalityCode = p.MatchedMunicipalityCode ?? "",
         }));
@@ -150,7 +150,7 @@ internal sealed class ReportUnannouncedArrivalUseCase(GatewayStore store, TimePr
         var response = new ReportUnannouncedArrivalResponse { ReportId = report.Id };
         response.Persons.AddRange(report.Persons.OrderBy(p => p.Position).Select(p =>
         {
-            var here = UnannouncedMatching.IsAnnouncedHere((UnannouncedMatch)p.Match);
+            var here = UnannouncedMatching.IsAnnouncedHere(p.Match);
             return new UnannouncedPersonResult
             {
                 VNumber = p.VNumber,

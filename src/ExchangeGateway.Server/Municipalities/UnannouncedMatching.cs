@@ -24,7 +24,7 @@ internal static class UnannouncedMatching
             select new { traveller.VNumber, arrival.Id, arrival.MunicipalityCode, arrival.State, arrival.AcknowledgedAt })
             .ToListAsync(cancellationToken);
         var byVNumber = rows
-            .Select(r => new Candidate(r.VNumber, r.Id, r.MunicipalityCode, (ArrivalState)r.State, r.AcknowledgedAt is not null))
+            .Select(r => new Candidate(r.VNumber, r.Id, r.MunicipalityCode, r.State, r.AcknowledgedAt is not null))
             .ToLookup(c => c.VNumber, StringComparer.Ordinal);
         return [.. wanted.Select((vNumber, position) =>
         {
@@ -34,7 +34,7 @@ internal static class UnannouncedMatching
                 ReportId = reportId,
                 Position = position,
                 VNumber = vNumber,
-                Match = (int)match,
+                Match = match,
                 MatchedArrivalId = arrival?.ArrivalId,
                 MatchedMunicipalityCode = arrival?.MunicipalityCode,
             };

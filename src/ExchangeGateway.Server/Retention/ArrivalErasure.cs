@@ -27,7 +27,7 @@ internal sealed class ArrivalErasure(GatewayStore store, FeedHub feeds, Caller g
     public const string HistoryAction = "personal-data-erased";
 
     /// <summary>Closed for good: nothing more is expected of these arrivals.</summary>
-    private static readonly int[] Closed = [(int)ArrivalState.Completed, (int)ArrivalState.Cancelled, (int)ArrivalState.ConsentRefused];
+    private static readonly ArrivalState[] Closed = [ArrivalState.Completed, ArrivalState.Cancelled, ArrivalState.ConsentRefused];
 
     /// <summary>The retention rule. An arrival's retention runs from its last activity: its newest
     /// history entry, and for safety any time it records itself. Every change to an arrival adds history
@@ -109,7 +109,7 @@ internal sealed class ArrivalErasure(GatewayStore store, FeedHub feeds, Caller g
         // What stays of the details: what the statistics count by, nothing about a person.
         var remains = ArrivalMapping.Serialize(new ArrivalDetails
         {
-            Kind = (ArrivalKind)candidate.Kind,
+            Kind = candidate.Kind,
             MunicipalityCode = candidate.MunicipalityCode,
             ExpectedArrivalDate = ArrivalMapping.ToDate(candidate.ExpectedArrivalDate),
         });
@@ -144,7 +144,7 @@ internal sealed class ArrivalErasure(GatewayStore store, FeedHub feeds, Caller g
                 .SetProperty(t => t.RefusalReason, (string?)null), write.CancellationToken);
     }
 
-    private sealed record Candidate(string Id, int Kind, string MunicipalityCode, DateOnly ExpectedArrivalDate);
+    private sealed record Candidate(string Id, ArrivalKind Kind, string MunicipalityCode, DateOnly ExpectedArrivalDate);
 
     private sealed record StoredNotice(string FeedId, long Sequence, string Subject, byte[] Body, bool Unacknowledged);
 }

@@ -1,3 +1,5 @@
+using ExchangeGateway.Contracts.V1;
+
 namespace ExchangeGateway.Server.Storage;
 
 // Entities are plain rows: the gateway's rules live in the feature folders, not here. Times are UTC
@@ -11,8 +13,8 @@ internal sealed class ArrivalEntity
     public required string Id { get; set; }
     public required string CaseReference { get; set; }
     public required string MunicipalityCode { get; set; }
-    public int Kind { get; set; }
-    public int State { get; set; }
+    public ArrivalKind Kind { get; set; }
+    public ArrivalState State { get; set; }
     public required string AnnouncedBy { get; set; }
     public DateTime AnnouncedAt { get; set; }
     public DateOnly ExpectedArrivalDate { get; set; }
@@ -27,7 +29,7 @@ internal sealed class ArrivalEntity
     public bool LateAnnouncement { get; set; }
 
     /// <summary>A <c>ConsentStatus</c>; the other Consent columns describe the latest request.</summary>
-    public int ConsentStatus { get; set; }
+    public ConsentStatus ConsentStatus { get; set; }
     public int ConsentHouseholdSize { get; set; }
     public DateTime? ConsentRequestedAt { get; set; }
     public DateOnly? ConsentDecideBy { get; set; }
@@ -56,7 +58,7 @@ internal sealed class TravellerEntity
     public string? OpenVNumber { get; set; }
 
     public int Position { get; set; }
-    public int RegistrationStatus { get; set; }
+    public RegistrationStatus RegistrationStatus { get; set; }
     public DateOnly? RegisteredOn { get; set; }
     public string? RefusalReason { get; set; }
     public string? Bsn { get; set; }
@@ -92,7 +94,7 @@ internal sealed class EscalationEntity
 {
     public required string Id { get; set; }
     public required string ArrivalId { get; set; }
-    public int Kind { get; set; }
+    public EscalationKind Kind { get; set; }
     public DateTime RaisedAt { get; set; }
     public required string Description { get; set; }
     public DateTime? ResolvedAt { get; set; }
@@ -109,7 +111,7 @@ internal sealed class DeadlineEntity
     public required string ArrivalId { get; set; }
 
     /// <summary>The <c>EscalationKind</c> raised when it passes.</summary>
-    public int Kind { get; set; }
+    public EscalationKind Kind { get; set; }
     public DateTime DueAt { get; set; }
     public DateTime? FiredAt { get; set; }
 }
@@ -134,7 +136,7 @@ internal sealed class UnannouncedPersonEntity
     public required string VNumber { get; set; }
 
     /// <summary>An <c>UnannouncedMatch</c>.</summary>
-    public int Match { get; set; }
+    public UnannouncedMatch Match { get; set; }
     public string? MatchedArrivalId { get; set; }
     public string? MatchedMunicipalityCode { get; set; }
 }

@@ -1,4 +1,3 @@
-using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Arrivals;
 using Microsoft.EntityFrameworkCore;
 
@@ -40,7 +39,7 @@ internal abstract class GatewayDbContext(DbContextOptions options) : DbContext(o
         foreach (var entry in ChangeTracker.Entries<ArrivalEntity>().ToList())
         {
             if (entry.State != EntityState.Modified || !entry.Property(a => a.State).IsModified
-                || ArrivalLifecycle.IsOpen((ArrivalState)entry.Entity.State))
+                || ArrivalLifecycle.IsOpen(entry.Entity.State))
             {
                 continue;
             }

@@ -64,27 +64,27 @@ internal abstract partial class StorageStatements
     {
         var insert = Prepared(connection, transaction, InsertArrivalSql,
             "id", "case", "municipality", "kind", "state", "by", "at", "expected", "version", "late", "consent", "size", "requested", "decide", "details");
-        Set(insert, arrival.Id, arrival.CaseReference, arrival.MunicipalityCode, arrival.Kind, arrival.State, arrival.AnnouncedBy, arrival.AnnouncedAt,
-            arrival.ExpectedArrivalDate, arrival.Version, arrival.LateAnnouncement, arrival.ConsentStatus, arrival.ConsentHouseholdSize,
+        Set(insert, arrival.Id, arrival.CaseReference, arrival.MunicipalityCode, (int)arrival.Kind, (int)arrival.State, arrival.AnnouncedBy, arrival.AnnouncedAt,
+            arrival.ExpectedArrivalDate, arrival.Version, arrival.LateAnnouncement, (int)arrival.ConsentStatus, arrival.ConsentHouseholdSize,
             arrival.ConsentRequestedAt, arrival.ConsentDecideBy, arrival.Details);
         await insert.ExecuteNonQueryAsync(cancellationToken);
 
         var traveller = Prepared(connection, transaction, InsertTravellerSql, "arrival", "v", "open", "position", "status");
         foreach (var row in arrival.Travellers)
         {
-            Set(traveller, row.ArrivalId, row.VNumber, row.OpenVNumber, row.Position, row.RegistrationStatus);
+            Set(traveller, row.ArrivalId, row.VNumber, row.OpenVNumber, row.Position, (int)row.RegistrationStatus);
             await traveller.ExecuteNonQueryAsync(cancellationToken);
         }
         foreach (var row in arrival.Escalations)
         {
             var escalation = Prepared(connection, transaction, InsertEscalationSql, "id", "arrival", "kind", "raised", "description");
-            Set(escalation, row.Id, row.ArrivalId, row.Kind, row.RaisedAt, row.Description);
+            Set(escalation, row.Id, row.ArrivalId, (int)row.Kind, row.RaisedAt, row.Description);
             await escalation.ExecuteNonQueryAsync(cancellationToken);
         }
         foreach (var row in arrival.Deadlines)
         {
             var deadline = Prepared(connection, transaction, InsertDeadlineSql, "id", "arrival", "kind", "due");
-            Set(deadline, row.Id, row.ArrivalId, row.Kind, row.DueAt);
+            Set(deadline, row.Id, row.ArrivalId, (int)row.Kind, row.DueAt);
             await deadline.ExecuteNonQueryAsync(cancellationToken);
         }
         await InsertHistoryAsync(connection, transaction, [.. arrival.History.Select(h => new HistoryRow(h.ArrivalId, h.At, h.Actor, h.Action, h.Description))], cancellationToken);

@@ -291,14 +291,14 @@ internal sealed class PostgresStatements : StorageStatements
         Add(command, "id", arrival.Id);
         Add(command, "case", arrival.CaseReference);
         Add(command, "municipality", arrival.MunicipalityCode);
-        Add(command, "kind", arrival.Kind);
-        Add(command, "state", arrival.State);
+        Add(command, "kind", (int)arrival.Kind);
+        Add(command, "state", (int)arrival.State);
         Add(command, "by", arrival.AnnouncedBy);
         Add(command, "at", arrival.AnnouncedAt);
         Add(command, "expected", arrival.ExpectedArrivalDate);
         Add(command, "version", arrival.Version);
         Add(command, "late", arrival.LateAnnouncement);
-        Add(command, "consent", arrival.ConsentStatus);
+        Add(command, "consent", (int)arrival.ConsentStatus);
         Add(command, "size", arrival.ConsentHouseholdSize);
         Add(command, "requested", arrival.ConsentRequestedAt);
         Add(command, "decide", arrival.ConsentDecideBy);
@@ -306,17 +306,17 @@ internal sealed class PostgresStatements : StorageStatements
         Add(command, "v", arrival.Travellers.Select(t => t.VNumber).ToArray());
         Add(command, "open", arrival.Travellers.Select(t => t.OpenVNumber).ToArray());
         Add(command, "positions", arrival.Travellers.Select(t => t.Position).ToArray());
-        Add(command, "statuses", arrival.Travellers.Select(t => t.RegistrationStatus).ToArray());
+        Add(command, "statuses", arrival.Travellers.Select(t => (int)t.RegistrationStatus).ToArray());
         Add(command, "history_at", arrival.History.Select(h => h.At).ToArray());
         Add(command, "actors", arrival.History.Select(h => h.Actor).ToArray());
         Add(command, "actions", arrival.History.Select(h => h.Action).ToArray());
         Add(command, "descriptions", arrival.History.Select(h => h.Description).ToArray());
         Add(command, "escalation_ids", arrival.Escalations.Select(e => e.Id).ToArray());
-        Add(command, "escalation_kinds", arrival.Escalations.Select(e => e.Kind).ToArray());
+        Add(command, "escalation_kinds", arrival.Escalations.Select(e => (int)e.Kind).ToArray());
         Add(command, "escalation_raised", arrival.Escalations.Select(e => e.RaisedAt).ToArray());
         Add(command, "escalation_descriptions", arrival.Escalations.Select(e => e.Description).ToArray());
         Add(command, "deadline_ids", arrival.Deadlines.Select(d => d.Id).ToArray());
-        Add(command, "deadline_kinds", arrival.Deadlines.Select(d => d.Kind).ToArray());
+        Add(command, "deadline_kinds", arrival.Deadlines.Select(d => (int)d.Kind).ToArray());
         Add(command, "deadline_due", arrival.Deadlines.Select(d => d.DueAt).ToArray());
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

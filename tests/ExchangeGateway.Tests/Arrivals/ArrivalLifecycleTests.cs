@@ -13,7 +13,7 @@ public sealed class ArrivalLifecycleTests
         {
             ArrivalId = "a",
             VNumber = "1234567890",
-            RegistrationStatus = (int)registration,
+            RegistrationStatus = registration,
             Bsn = bsn,
             CheckedInAt = checkedIn ? DateTime.UtcNow : null,
         };
@@ -24,8 +24,8 @@ public sealed class ArrivalLifecycleTests
             MunicipalityCode = "0363",
             AnnouncedBy = "coa",
             Details = [],
-            Kind = (int)kind,
-            State = (int)state,
+            Kind = kind,
+            State = state,
             Travellers = [traveller],
         };
         return (arrival, traveller);
@@ -89,7 +89,7 @@ public sealed class ArrivalLifecycleTests
 
         ArrivalLifecycle.Enter(arrival, to);
 
-        Assert.Equal((int)to, arrival.State);
+        Assert.Equal(to, arrival.State);
     }
 
     [Theory]
@@ -104,7 +104,7 @@ public sealed class ArrivalLifecycleTests
 
         Assert.Throws<InvalidOperationException>(() => ArrivalLifecycle.Enter(arrival, to));
 
-        Assert.Equal((int)from, arrival.State);
+        Assert.Equal(from, arrival.State);
     }
 
     [Fact]

@@ -211,8 +211,8 @@ public sealed class MergedMunicipalityMovesTests : IDisposable
         await using (var db = host.Db())
         {
             await db.Arrivals.Where(a => a.Id == arrival.ArrivalId).ExecuteUpdateAsync(s => s
-                .SetProperty(a => a.State, (int)ArrivalState.AwaitingConsent)
-                .SetProperty(a => a.ConsentStatus, (int)ConsentStatus.Requested)
+                .SetProperty(a => a.State, ArrivalState.AwaitingConsent)
+                .SetProperty(a => a.ConsentStatus, ConsentStatus.Requested)
                 .SetProperty(a => a.ConsentHouseholdSize, 3)
                 .SetProperty(a => a.ConsentDecideBy, decideBy));
         }

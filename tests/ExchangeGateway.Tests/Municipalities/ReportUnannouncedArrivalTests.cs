@@ -53,7 +53,7 @@ public sealed class ReportUnannouncedArrivalTests(GatewayHostFixture fixture) : 
         Assert.Equal(Host.Today().AddDays(-1), report.ArrivedOn);
         Assert.Equal(request.Note, report.Note);
         var stored = Assert.Single(report.Persons);
-        Assert.Equal((vNumber, (int)UnannouncedMatch.NotAnnounced, (string?)null), (stored.VNumber, stored.Match, stored.MatchedArrivalId));
+        Assert.Equal((vNumber, UnannouncedMatch.NotAnnounced, (string?)null), (stored.VNumber, stored.Match, stored.MatchedArrivalId));
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class ReportUnannouncedArrivalTests(GatewayHostFixture fixture) : 
 
         Assert.Equal(new UnannouncedPersonResult { VNumber = vNumber, AnnouncedHere = true, ArrivalId = arrival.ArrivalId }, Assert.Single(response.Persons));
         var stored = Assert.Single(await StoredPersonsAsync(response.ReportId));
-        Assert.Equal(((int)UnannouncedMatch.AnnouncedHere, arrival.ArrivalId, "0363"), (stored.Match, stored.MatchedArrivalId, stored.MatchedMunicipalityCode));
+        Assert.Equal((UnannouncedMatch.AnnouncedHere, arrival.ArrivalId, "0363"), (stored.Match, stored.MatchedArrivalId, stored.MatchedMunicipalityCode));
         var after = await Host.GetAsync(arrival.ArrivalId);
         var entry = after.History.Last();
         Assert.Equal("reported-unannounced", entry.Action);
@@ -85,7 +85,7 @@ public sealed class ReportUnannouncedArrivalTests(GatewayHostFixture fixture) : 
         var response = await ReportAsync(Request(vNumber));
 
         Assert.Equal(new UnannouncedPersonResult { VNumber = vNumber, AnnouncedHere = true, ArrivalId = arrival.ArrivalId }, Assert.Single(response.Persons));
-        Assert.Equal((int)UnannouncedMatch.AnnouncedHereNotAcknowledged, Assert.Single(await StoredPersonsAsync(response.ReportId)).Match);
+        Assert.Equal(UnannouncedMatch.AnnouncedHereNotAcknowledged, Assert.Single(await StoredPersonsAsync(response.ReportId)).Match);
     }
 
     [Fact]
@@ -105,8 +105,8 @@ public sealed class ReportUnannouncedArrivalTests(GatewayHostFixture fixture) : 
         Assert.All(bothAnswer.Persons, p => Assert.False(p.AnnouncedHere));
         // The gateway itself knows, and tells COA, the IND and chain coordination.
         var stored = await StoredPersonsAsync(bothAnswer.ReportId);
-        Assert.Equal(((int)UnannouncedMatch.AnnouncedElsewhere, utrecht.ArrivalId, "0344"), (stored[0].Match, stored[0].MatchedArrivalId, stored[0].MatchedMunicipalityCode));
-        Assert.Equal((int)UnannouncedMatch.NotAnnounced, stored[1].Match);
+        Assert.Equal((UnannouncedMatch.AnnouncedElsewhere, utrecht.ArrivalId, "0344"), (stored[0].Match, stored[0].MatchedArrivalId, stored[0].MatchedMunicipalityCode));
+        Assert.Equal(UnannouncedMatch.NotAnnounced, stored[1].Match);
         // Neither the reporter's feed nor the other municipality's feed gets anything about the report.
         Assert.Equal([FeedNames.Chain, FeedNames.Coa, FeedNames.Ind], await Host.FeedsWithNoticeAboutAsync(bothAnswer.ReportId, Reported));
 
@@ -135,7 +135,7 @@ public sealed class ReportUnannouncedArrivalTests(GatewayHostFixture fixture) : 
         Assert.False(Assert.Single(response.Persons).AnnouncedHere);
         Assert.Empty(response.Persons[0].ArrivalId);
         var stored = Assert.Single(await StoredPersonsAsync(response.ReportId));
-        Assert.Equal(((int)UnannouncedMatch.OnlyClosedArrivals, arrival.ArrivalId), (stored.Match, stored.MatchedArrivalId));
+        Assert.Equal((UnannouncedMatch.OnlyClosedArrivals, arrival.ArrivalId), (stored.Match, stored.MatchedArrivalId));
         Assert.Equal(versionBefore, (await Host.GetAsync(arrival.ArrivalId)).Version); // closed arrivals are left as they ended
     }
 

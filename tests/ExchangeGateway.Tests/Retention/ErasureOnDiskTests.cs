@@ -143,7 +143,7 @@ public sealed class ErasureOnDiskTests
             ReportedBy = "gemeente-amsterdam",
             ReportedAt = now,
             ArrivedOn = DateOnly.FromDateTime(now),
-            Persons = [new UnannouncedPersonEntity { ReportId = id, Position = 0, VNumber = vNumber, Match = (int)UnannouncedMatch.NotAnnounced }],
+            Persons = [new UnannouncedPersonEntity { ReportId = id, Position = 0, VNumber = vNumber, Match = UnannouncedMatch.NotAnnounced }],
         });
         await db.SaveChangesAsync();
     }

@@ -176,8 +176,8 @@ public sealed class RetentionSweepTests
             // DecideConsent is not served yet: put the arrival where a refusal would leave it.
             var now = time.GetUtcNow().UtcDateTime;
             await db.Arrivals.Where(a => a.Id == announced.ArrivalId).ExecuteUpdateAsync(s => s
-                .SetProperty(a => a.State, (int)ArrivalState.ConsentRefused)
-                .SetProperty(a => a.ConsentStatus, (int)ConsentStatus.Refused)
+                .SetProperty(a => a.State, ArrivalState.ConsentRefused)
+                .SetProperty(a => a.ConsentStatus, ConsentStatus.Refused)
                 .SetProperty(a => a.ConsentDecidedAt, now)
                 .SetProperty(a => a.ConsentRefusalReason, "The referent Mr Haddad has no room."));
             await db.Travellers.Where(t => t.ArrivalId == announced.ArrivalId).ExecuteUpdateAsync(s => s
@@ -260,7 +260,7 @@ public sealed class RetentionSweepTests
                 ReportedAt = now,
                 ArrivedOn = DateOnly.FromDateTime(now),
                 Note = "Two adults.",
-                Persons = [.. vNumbers.Select((v, i) => new UnannouncedPersonEntity { ReportId = reportId, Position = i, VNumber = v, Match = (int)UnannouncedMatch.NotAnnounced })],
+                Persons = [.. vNumbers.Select((v, i) => new UnannouncedPersonEntity { ReportId = reportId, Position = i, VNumber = v, Match = UnannouncedMatch.NotAnnounced })],
             });
             db.Notices.Add(new NoticeEntity
             {
@@ -283,7 +283,7 @@ public sealed class RetentionSweepTests
         var report = await check.UnannouncedReports.AsNoTracking().Include(r => r.Persons).SingleAsync(r => r.Id == reportId);
         Assert.Equal(2, report.Persons.Count);
         Assert.All(report.Persons, p => Assert.Empty(p.VNumber));
-        Assert.All(report.Persons, p => Assert.Equal((int)UnannouncedMatch.NotAnnounced, p.Match));
+        Assert.All(report.Persons, p => Assert.Equal(UnannouncedMatch.NotAnnounced, p.Match));
         Assert.Equal("Two adults.", report.Note);
         var notice = Notice.Parser.ParseFrom((await check.Notices.SingleAsync(n => n.Subject == reportId)).Body);
         Assert.Equal(reportId, notice.UnannouncedArrivalReported.ReportId);

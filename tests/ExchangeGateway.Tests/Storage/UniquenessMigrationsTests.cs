@@ -1,3 +1,4 @@
+using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -36,7 +37,7 @@ public sealed class UniquenessMigrationsTests : IDisposable
         Assert.Equal(["a-cancelled/0: -", "a-first/0: " + Shared, "a-later/0: 5555555555", "a-later/1: -", "a-other/0: 7777777777"], open);
         var escalation = Assert.Single(await db.Escalations.ToListAsync());
         Assert.Equal("a-later", escalation.ArrivalId);
-        Assert.Equal(6, escalation.Kind); // IDENTIFIER_CONFLICT
+        Assert.Equal(EscalationKind.IdentifierConflict, escalation.Kind);
         Assert.Null(escalation.ResolvedAt);
         Assert.StartsWith("V-number conflict for traveller 2 of this arrival", escalation.Description, StringComparison.Ordinal);
         Assert.DoesNotContain(Shared, escalation.Description, StringComparison.Ordinal);
@@ -66,7 +67,7 @@ public sealed class UniquenessMigrationsTests : IDisposable
         Assert.Equal((bsn, "1000000001"), (holder.Bsn, holder.VNumber));
         var escalation = Assert.Single(await db.Escalations.ToListAsync());
         Assert.Equal("b-other-person", escalation.ArrivalId);
-        Assert.Equal(6, escalation.Kind);
+        Assert.Equal(EscalationKind.IdentifierConflict, escalation.Kind);
         Assert.StartsWith("BSN conflict for traveller 1 of this arrival", escalation.Description, StringComparison.Ordinal);
         Assert.DoesNotContain(bsn, escalation.Description, StringComparison.Ordinal);
         Assert.Equal(3, await db.Travellers.CountAsync(t => t.Bsn == bsn)); // nothing stored is changed

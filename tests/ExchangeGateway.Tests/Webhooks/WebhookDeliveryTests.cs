@@ -264,7 +264,7 @@ public sealed class WebhookDeliveryTests
 
         await using (var db = host.Db())
         {
-            var escalations = await db.Escalations.Where(e => e.Kind == (int)EscalationKind.WebhookRefused).ToListAsync();
+            var escalations = await db.Escalations.Where(e => e.Kind == EscalationKind.WebhookRefused).ToListAsync();
             Assert.Single(escalations); // one per subscription, not one per notice
             Assert.Contains("HTTP 404", escalations[0].Description, StringComparison.Ordinal);
         }
