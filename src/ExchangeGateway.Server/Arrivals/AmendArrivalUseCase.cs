@@ -58,11 +58,11 @@ internal sealed class AmendArrivalUseCase(GatewayStore store, ArrivalDetailsVali
         else
         {
             ArrivalWrites.Record(write, arrival, "amended", "Details amended.");
-            write.Outbox.Add(FeedNames.Municipality(arrival.MunicipalityCode), arrival.Id, new Notice
+            ArrivalNotices.Tell(write, arrival, new Notice
             {
                 ArrivalAmended = new ArrivalAmended { ArrivalId = arrival.Id, Details = details, Version = arrival.Version },
             });
-            write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { TravellersAnnounced = ArrivalMoves.IndView(arrival, details) });
+            ArrivalNotices.Tell(write, arrival, new Notice { TravellersAnnounced = ArrivalMoves.IndView(arrival, details) });
             await ArrivalConsent.UpdateAsync(write, arrival, household, moved: false, Rules);
         }
         LateAnnouncements.FlagIfLate(write, arrival, Rules);

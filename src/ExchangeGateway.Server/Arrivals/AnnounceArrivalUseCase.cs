@@ -61,9 +61,8 @@ internal sealed class AnnounceArrivalUseCase(GatewayStore store, ArrivalDetailsV
     /// household needs consent) and to the IND, and flags it when it comes later than the lead time.</summary>
     private void AnnounceTo(ChangeContext write, ArrivalEntity arrival, ArrivalDetails details)
     {
-        var municipality = FeedNames.Municipality(details.MunicipalityCode);
         var consent = arrival.ConsentStatus;
-        write.Outbox.Add(municipality, arrival.Id, new Notice
+        ArrivalNotices.Tell(write, arrival, new Notice
         {
             ArrivalAnnounced = new ArrivalAnnounced
             {
@@ -75,9 +74,9 @@ internal sealed class AnnounceArrivalUseCase(GatewayStore store, ArrivalDetailsV
         });
         if (consent == ConsentStatus.Requested)
         {
-            write.Outbox.Add(municipality, arrival.Id, ArrivalMoves.ConsentRequest(arrival));
+            ArrivalNotices.Tell(write, arrival, ArrivalMoves.ConsentRequest(arrival));
         }
-        write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { TravellersAnnounced = ArrivalMoves.IndView(arrival, details) });
+        ArrivalNotices.Tell(write, arrival, new Notice { TravellersAnnounced = ArrivalMoves.IndView(arrival, details) });
         LateAnnouncements.FlagIfLate(write, arrival, Rules);
     }
 }

@@ -41,7 +41,7 @@ internal static class ArrivalConsent
                 await DeadlineSchedule.SetAsync(write, arrival, EscalationKind.ConsentOverdue, arrival.ConsentDecideBy!.Value);
                 if (!moved)
                 {
-                    write.Outbox.Add(FeedNames.Municipality(arrival.MunicipalityCode), arrival.Id, ArrivalMoves.ConsentRequest(arrival));
+                    ArrivalNotices.Tell(write, arrival, ArrivalMoves.ConsentRequest(arrival));
                 }
             }
             return;

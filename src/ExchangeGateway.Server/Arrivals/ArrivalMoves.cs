@@ -31,12 +31,9 @@ internal static class ArrivalMoves
         }
         ArrivalWrites.Record(write, arrival, "moved", description);
 
-        write.Outbox.Add(FeedNames.Municipality(from), arrival.Id, new Notice
-        {
-            ArrivalCancelled = new ArrivalCancelled { ArrivalId = arrival.Id, MunicipalityCode = from, Reason = cancellationReason },
-        });
-        var feed = FeedNames.Municipality(to);
-        write.Outbox.Add(feed, arrival.Id, new Notice
+        ArrivalNotices.TellFormerMunicipality(write, arrival, from,
+            new ArrivalCancelled { ArrivalId = arrival.Id, MunicipalityCode = from, Reason = cancellationReason });
+        ArrivalNotices.Tell(write, arrival, new Notice
         {
             ArrivalAnnounced = new ArrivalAnnounced
             {
@@ -48,23 +45,23 @@ internal static class ArrivalMoves
         });
         if (state == ArrivalState.AwaitingConsent)
         {
-            write.Outbox.Add(feed, arrival.Id, ConsentRequest(arrival));
+            ArrivalNotices.Tell(write, arrival, ConsentRequest(arrival));
         }
         if (state is ArrivalState.Departed or ArrivalState.Arrived && arrival.DepartedAt is { } departedAt)
         {
-            write.Outbox.Add(feed, arrival.Id, new Notice
+            ArrivalNotices.Tell(write, arrival, new Notice
             {
                 TravellersDeparted = new TravellersDeparted { ArrivalId = arrival.Id, MunicipalityCode = to, DepartedAt = Utc(departedAt) },
             });
         }
         if (state == ArrivalState.Arrived && arrival.ArrivedAt is { } arrivedAt)
         {
-            write.Outbox.Add(feed, arrival.Id, new Notice
+            ArrivalNotices.Tell(write, arrival, new Notice
             {
                 TravellersArrived = new TravellersArrived { ArrivalId = arrival.Id, MunicipalityCode = to, ArrivedAt = Utc(arrivedAt) },
             });
         }
-        write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { TravellersAnnounced = IndView(arrival, details) });
+        ArrivalNotices.Tell(write, arrival, new Notice { TravellersAnnounced = IndView(arrival, details) });
     }
 
     /// <summary>The consent request to the arrival's (current) municipality.</summary>

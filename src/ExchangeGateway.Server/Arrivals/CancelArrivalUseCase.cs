@@ -22,8 +22,7 @@ internal sealed class CancelArrivalUseCase(GatewayStore store) : WriteUseCase<Ca
         arrival.CancellationReason = request.Reason;
         ArrivalWrites.Record(write, arrival, "cancelled", "Cancelled by COA.");
         var cancelled = new ArrivalCancelled { ArrivalId = arrival.Id, MunicipalityCode = arrival.MunicipalityCode, Reason = request.Reason };
-        write.Outbox.Add(FeedNames.Municipality(arrival.MunicipalityCode), arrival.Id, new Notice { ArrivalCancelled = cancelled });
-        write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { ArrivalCancelled = cancelled.Clone() });
+        ArrivalNotices.Tell(write, arrival, new Notice { ArrivalCancelled = cancelled });
         return ArrivalWrites.Response(arrival);
     }
 }

@@ -21,7 +21,7 @@ internal sealed class ReportDepartureUseCase(GatewayStore store, TimeProvider ti
         ArrivalLifecycle.Enter(arrival, ArrivalState.Departed);
         arrival.DepartedAt = departedAt;
         ArrivalWrites.Record(write, arrival, "departed", "COA reported that the travellers left for the municipality.");
-        write.Outbox.Add(FeedNames.Municipality(arrival.MunicipalityCode), arrival.Id, new Notice
+        ArrivalNotices.Tell(write, arrival, new Notice
         {
             TravellersDeparted = new TravellersDeparted
             {

@@ -38,7 +38,7 @@ internal sealed class ReportTravellersArrivedUseCase(GatewayStore store, TimePro
         {
             await DeadlineSchedule.SetAsync(write, arrival, EscalationKind.CheckInOverdue, arrivedOn.AddDays(Rules.CheckInDays));
         }
-        write.Outbox.Add(FeedNames.Municipality(arrival.MunicipalityCode), arrival.Id, new Notice
+        ArrivalNotices.Tell(write, arrival, new Notice
         {
             TravellersArrived = new TravellersArrived
             {

@@ -54,8 +54,7 @@ internal sealed class ResolveEscalationUseCase(GatewayStore store) : WriteUseCas
             MunicipalityCode = arrival.MunicipalityCode,
             Escalation = ArrivalMapping.ToContract(escalation),
         };
-        write.Outbox.Add(FeedNames.Coa, arrival.Id, new Notice { EscalationResolved = resolved });
-        write.Outbox.Add(FeedNames.Chain, arrival.Id, new Notice { EscalationResolved = resolved.Clone() });
+        ArrivalNotices.Tell(write, arrival, new Notice { EscalationResolved = resolved });
         return new ResolveEscalationResponse { ArrivalId = arrival.Id, Escalation = resolved.Escalation.Clone() };
     }
 

@@ -1,4 +1,5 @@
 using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Arrivals;
 using ExchangeGateway.Server.Audit;
 using ExchangeGateway.Server.Observability;
 using Grpc.Core;
@@ -226,7 +227,7 @@ internal sealed class AcknowledgementWriter(GatewayStore store, AuditKey auditKe
         foreach (var (arrivalId, caseReference) in arrivals)
         {
             history.Add(new HistoryRow(arrivalId, write.Now, organisation, Received, description));
-            write.Outbox.Add(FeedNames.Coa, arrivalId, new Notice
+            ArrivalNotices.Tell(write, arrivalId, municipalityCode, new Notice
             {
                 AnnouncementReceived = new AnnouncementReceived
                 {

@@ -67,8 +67,7 @@ internal sealed class ReportCheckInUseCase(GatewayStore store, TimeProvider time
             VNumber = vNumber,
             CheckedInAt = Timestamp.FromDateTime(DateTime.SpecifyKind(checkedInAt, DateTimeKind.Utc)),
         };
-        write.Outbox.Add(FeedNames.Municipality(arrival.MunicipalityCode), arrival.Id, new Notice { TravellerCheckedIn = notice });
-        write.Outbox.Add(FeedNames.Coa, arrival.Id, new Notice { TravellerCheckedIn = notice.Clone() });
+        ArrivalNotices.Tell(write, arrival, new Notice { TravellerCheckedIn = notice });
         return new ReportCheckInResponse { Record = IndRecords.Of(arrival, traveller) };
     }
 }

@@ -62,8 +62,7 @@ internal sealed class DecideConsentUseCase(GatewayStore store) : WriteUseCase<De
             RefusalReason = arrival.ConsentRefusalReason ?? "",
             CaseReference = arrival.CaseReference,
         };
-        write.Outbox.Add(FeedNames.Coa, arrival.Id, new Notice { ConsentDecided = decided });
-        write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { ConsentDecided = decided.Clone() });
+        ArrivalNotices.Tell(write, arrival, new Notice { ConsentDecided = decided });
         return ArrivalWrites.Response(arrival);
     }
 }

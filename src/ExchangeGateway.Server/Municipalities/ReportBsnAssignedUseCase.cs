@@ -82,8 +82,7 @@ internal sealed class ReportBsnAssignedUseCase(GatewayStore store, IdentifierCon
                 : arrival.Travellers.All(t => t.Bsn is not null) ? "; every traveller has a BSN, the IND check-in is still open." : "."));
         var notice = new BsnAssigned { ArrivalId = arrival.Id, MunicipalityCode = arrival.MunicipalityCode };
         notice.Travellers.AddRange(reported.Select(t => ArrivalMapping.ToContract(arrival, t)));
-        write.Outbox.Add(FeedNames.Coa, arrival.Id, new Notice { BsnAssigned = notice });
-        write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { BsnAssigned = notice.Clone() });
+        ArrivalNotices.Tell(write, arrival, new Notice { BsnAssigned = notice });
         return ArrivalWrites.Response(arrival);
     }
 }

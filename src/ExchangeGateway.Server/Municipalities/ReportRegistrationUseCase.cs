@@ -82,8 +82,7 @@ internal sealed class ReportRegistrationUseCase(GatewayStore store, TimeProvider
         ArrivalWrites.Record(write, arrival, "registration-reported", "BRP registration reported: " + string.Join(", ", counts) + ".");
         var notice = new RegistrationReported { ArrivalId = arrival.Id, MunicipalityCode = arrival.MunicipalityCode };
         notice.Travellers.AddRange(reported.Select(t => ArrivalMapping.ToContract(arrival, t)));
-        write.Outbox.Add(FeedNames.Coa, arrival.Id, new Notice { RegistrationReported = notice });
-        write.Outbox.Add(FeedNames.Ind, arrival.Id, new Notice { RegistrationReported = notice.Clone() });
+        ArrivalNotices.Tell(write, arrival, new Notice { RegistrationReported = notice });
         return ArrivalWrites.Response(arrival);
     }
 
