@@ -1,4 +1,5 @@
 using ExchangeGateway.Contracts.V1;
+using ExchangeGateway.Server.Deadlines;
 
 namespace ExchangeGateway.Server.Arrivals;
 
@@ -26,9 +27,31 @@ internal static class ArrivalLifecycle
     /// <summary>Whether an arrival in <paramref name="from"/> may go to <paramref name="to"/>.</summary>
     public static bool Allows(ArrivalState from, ArrivalState to) => Transitions.TryGetValue(from, out var next) && next.Contains(to);
 
-    /// <summary>Moves <paramref name="arrival"/> to <paramref name="to"/>.</summary>
-    /// <exception cref="InvalidOperationException">The table does not allow it: a handler did not check first.</exception>
+    /// <summary>Moves <paramref name="arrival"/> to the open state <paramref name="to"/>.</summary>
+    /// <exception cref="InvalidOperationException">The table does not allow it (a handler did not check
+    /// first), or <paramref name="to"/> closes the arrival, which only <see cref="CloseAsync"/> does.</exception>
     public static void Enter(ArrivalEntity arrival, ArrivalState to)
+    {
+        if (!IsOpen(to))
+        {
+            throw new InvalidOperationException($"{to} closes the arrival: close it with CloseAsync, which also clears its deadlines.");
+        }
+        Move(arrival, to);
+    }
+
+    /// <summary>Closes <paramref name="arrival"/> (completed, cancelled, consent refused): nothing is
+    /// expected of anyone any more, so every deadline not yet passed goes with it, in the same change.</summary>
+    public static Task CloseAsync(WriteContext write, ArrivalEntity arrival, ArrivalState to)
+    {
+        if (!Closed.Contains(to))
+        {
+            throw new InvalidOperationException($"{to} does not close an arrival.");
+        }
+        Move(arrival, to);
+        return DeadlineSchedule.ClearAllAsync(write, arrival);
+    }
+
+    private static void Move(ArrivalEntity arrival, ArrivalState to)
     {
         var from = arrival.State;
         if (!Allows(from, to))
@@ -44,6 +67,9 @@ internal static class ArrivalLifecycle
         [ArrivalState.Announced, ArrivalState.AwaitingConsent, ArrivalState.Acknowledged, ArrivalState.Departed, ArrivalState.Arrived];
 
     public static bool IsOpen(ArrivalState state) => Open.Contains(state);
+
+    /// <summary>The states an arrival ends in.</summary>
+    public static readonly ArrivalState[] Closed = [ArrivalState.Completed, ArrivalState.Cancelled, ArrivalState.ConsentRefused];
 
     /// <summary>Family-reunification travellers (nareizigers) must also check in at the IND.</summary>
     public static bool NeedsCheckIn(ArrivalEntity arrival) => arrival.Kind == ArrivalKind.FamilyReunification;

@@ -1,5 +1,4 @@
 using ExchangeGateway.Contracts.V1;
-using ExchangeGateway.Server.Deadlines;
 
 namespace ExchangeGateway.Server.Arrivals;
 
@@ -16,8 +15,7 @@ internal sealed class CancelArrivalUseCase(GatewayStore store) : WriteUseCase<Ca
     {
         var arrival = await ArrivalWrites.LoadVisibleAsync(write.Db, write.Caller, CommonRules.CanonicalId(request.ArrivalId), write.CancellationToken);
         ArrivalWrites.RequireState(arrival, "cancel the arrival", ArrivalState.Announced, ArrivalState.AwaitingConsent, ArrivalState.Acknowledged, ArrivalState.Departed);
-        await DeadlineSchedule.ClearAllAsync(write, arrival);
-        ArrivalLifecycle.Enter(arrival, ArrivalState.Cancelled);
+        await ArrivalLifecycle.CloseAsync(write, arrival, ArrivalState.Cancelled);
         arrival.CancelledAt = write.Now;
         arrival.CancellationReason = request.Reason;
         ArrivalWrites.Record(write, arrival, "cancelled", "Cancelled by COA.");

@@ -54,8 +54,7 @@ internal sealed class ReportCheckInUseCase(GatewayStore store, TimeProvider time
         var complete = arrival.State == ArrivalState.Arrived && ArrivalLifecycle.IsComplete(arrival);
         if (complete)
         {
-            ArrivalLifecycle.Enter(arrival, ArrivalState.Completed);
-            await DeadlineSchedule.ClearAllAsync(write, arrival);
+            await ArrivalLifecycle.CloseAsync(write, arrival, ArrivalState.Completed);
         }
         var checkedIn = arrival.Travellers.Count(t => t.CheckedInAt is not null);
         ArrivalWrites.Record(write, arrival, "checked-in",

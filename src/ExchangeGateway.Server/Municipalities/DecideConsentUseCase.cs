@@ -47,9 +47,15 @@ internal sealed class DecideConsentUseCase(GatewayStore store) : WriteUseCase<De
         arrival.ConsentStatus = request.Decision;
         arrival.ConsentDecidedAt = write.Now;
         arrival.ConsentRefusalReason = granted ? null : request.RefusalReason;
-        ArrivalLifecycle.Enter(arrival, !granted ? ArrivalState.ConsentRefused
-            : arrival.AcknowledgedAt is null ? ArrivalState.Announced : ArrivalState.Acknowledged);
-        await DeadlineSchedule.ClearAsync(write, arrival, EscalationKind.ConsentOverdue);
+        if (granted)
+        {
+            ArrivalLifecycle.Enter(arrival, arrival.AcknowledgedAt is null ? ArrivalState.Announced : ArrivalState.Acknowledged);
+            await DeadlineSchedule.ClearAsync(write, arrival, EscalationKind.ConsentOverdue);
+        }
+        else
+        {
+            await ArrivalLifecycle.CloseAsync(write, arrival, ArrivalState.ConsentRefused);
+        }
         ArrivalWrites.Record(write, arrival, granted ? "consent-granted" : "consent-refused",
             granted
                 ? $"Municipality {arrival.MunicipalityCode} consented to the household of {arrival.ConsentHouseholdSize}; the travellers may leave."

@@ -1,6 +1,5 @@
 using ExchangeGateway.Contracts.V1;
 using ExchangeGateway.Server.Arrivals;
-using ExchangeGateway.Server.Deadlines;
 
 namespace ExchangeGateway.Server.Municipalities;
 
@@ -74,8 +73,7 @@ internal sealed class ReportBsnAssignedUseCase(GatewayStore store, IdentifierCon
         var complete = ArrivalLifecycle.IsComplete(arrival);
         if (complete)
         {
-            ArrivalLifecycle.Enter(arrival, ArrivalState.Completed);
-            await DeadlineSchedule.ClearAllAsync(write, arrival);
+            await ArrivalLifecycle.CloseAsync(write, arrival, ArrivalState.Completed);
         }
         ArrivalWrites.Record(write, arrival, "bsn-assigned",
             $"BSN reported for {reported.Count} traveller(s)" + (complete ? "; the arrival is complete."

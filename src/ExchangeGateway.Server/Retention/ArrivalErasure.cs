@@ -27,7 +27,7 @@ internal sealed class ArrivalErasure(GatewayStore store, FeedHub feeds, Caller g
     public const string HistoryAction = "personal-data-erased";
 
     /// <summary>Closed for good: nothing more is expected of these arrivals.</summary>
-    private static readonly ArrivalState[] Closed = [ArrivalState.Completed, ArrivalState.Cancelled, ArrivalState.ConsentRefused];
+    private static readonly ArrivalState[] Closed = ArrivalLifecycle.Closed;
 
     /// <summary>The retention rule. An arrival's retention runs from its last activity: its newest
     /// history entry, and for safety any time it records itself. Every change to an arrival adds history

@@ -82,7 +82,6 @@ public sealed class ArrivalLifecycleTests
     [InlineData(ArrivalState.AwaitingConsent, ArrivalState.Acknowledged)]
     [InlineData(ArrivalState.Acknowledged, ArrivalState.Announced)]
     [InlineData(ArrivalState.Departed, ArrivalState.Arrived)]
-    [InlineData(ArrivalState.Arrived, ArrivalState.Completed)]
     public void Enter_AllowedTransition_SetsTheState(ArrivalState from, ArrivalState to)
     {
         var (arrival, _) = Make(from);
@@ -90,6 +89,30 @@ public sealed class ArrivalLifecycleTests
         ArrivalLifecycle.Enter(arrival, to);
 
         Assert.Equal(to, arrival.State);
+    }
+
+    [Theory]
+    [InlineData(ArrivalState.Arrived, ArrivalState.Completed)]
+    [InlineData(ArrivalState.Announced, ArrivalState.Cancelled)]
+    [InlineData(ArrivalState.AwaitingConsent, ArrivalState.ConsentRefused)]
+    public void Enter_StateThatClosesTheArrival_ThrowsAndKeepsTheState(ArrivalState from, ArrivalState to)
+    {
+        var (arrival, _) = Make(from);
+
+        var error = Assert.Throws<InvalidOperationException>(() => ArrivalLifecycle.Enter(arrival, to));
+
+        Assert.Contains("CloseAsync", error.Message, StringComparison.Ordinal);
+        Assert.Equal(from, arrival.State);
+    }
+
+    [Fact]
+    public async Task CloseAsync_OpenState_ThrowsAndKeepsTheState()
+    {
+        var (arrival, _) = Make(ArrivalState.Departed);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => ArrivalLifecycle.CloseAsync(null!, arrival, ArrivalState.Arrived));
+
+        Assert.Equal(ArrivalState.Departed, arrival.State);
     }
 
     [Theory]
