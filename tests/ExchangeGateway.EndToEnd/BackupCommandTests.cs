@@ -16,8 +16,8 @@ public sealed class BackupCommandTests
         await new GatewayDbContextFactory(new StorageOptions { ConnectionString = $"Data Source={source}" }).MigrateAsync(CancellationToken.None);
         var target = Path.Combine(work, "backups", "gateway-backup.db");
 
-        var first = await ProcessRunner.RunAsync("dotnet", [GatewayProcess.ExgwPath, "backup", target, "--db", source], work, Timeout);
-        var second = await ProcessRunner.RunAsync("dotnet", [GatewayProcess.ExgwPath, "backup", target, "--db", source], work, Timeout);
+        var first = await ChildProcess.RunAsync("dotnet", [GatewayProcess.ExgwPath, "backup", target, "--db", source], work, Timeout);
+        var second = await ChildProcess.RunAsync("dotnet", [GatewayProcess.ExgwPath, "backup", target, "--db", source], work, Timeout);
 
         Assert.True(first.ExitCode == 0, first.Output);
         Assert.Contains("integrity_check: ok", first.Output, StringComparison.Ordinal);
@@ -32,7 +32,7 @@ public sealed class BackupCommandTests
     {
         var work = Directory.CreateTempSubdirectory("exgw-e2e-backup-").FullName;
 
-        var result = await ProcessRunner.RunAsync("dotnet",
+        var result = await ChildProcess.RunAsync("dotnet",
             [GatewayProcess.ExgwPath, "backup", Path.Combine(work, "copy.db"), "--Gateway:Storage:Provider=PostgreSql"], work, Timeout);
 
         Assert.Equal(2, result.ExitCode);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace ExchangeGateway.EndToEnd;
@@ -13,32 +12,10 @@ public sealed class BenchSmokeTests
     public async Task QuickBenchRunsEveryScenarioAndWritesJson()
     {
         var output = Path.Combine(Path.GetTempPath(), $"exgw-bench-smoke-{Guid.NewGuid():N}.json");
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "exgw.dll"), "bench", "--quick", "--out", output])
-        {
-            info.ArgumentList.Add(argument);
-        }
         try
         {
-            using var process = Process.Start(info)!;
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-            try
-            {
-                await process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-                Assert.Fail("exgw bench --quick did not finish within 5 minutes:\n" + await stdout);
-            }
-            Assert.True(process.ExitCode == 0, $"exit code {process.ExitCode}\n{await stdout}\n{await stderr}");
+            var bench = await ChildProcess.RunAsync("dotnet", [GatewayProcess.ExgwPath, "bench", "--quick", "--out", output], Path.GetTempPath(), TimeSpan.FromMinutes(5));
+            Assert.True(bench.ExitCode == 0, $"exit code {bench.ExitCode}\n{bench.Output}");
 
             using var json = JsonDocument.Parse(await File.ReadAllTextAsync(output));
             var root = json.RootElement;

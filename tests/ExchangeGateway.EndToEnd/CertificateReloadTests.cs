@@ -35,7 +35,7 @@ public sealed class CertificateReloadTests : IAsyncLifetime
         DevCertificateAuthority.CertificatePath(_pki, name), DevCertificateAuthority.KeyPath(_pki, name));
 
     private Task<ProcessResult> ExgwAsync(params string[] arguments) =>
-        ProcessRunner.RunAsync("dotnet", [GatewayProcess.ExgwPath, .. arguments], _pki, TimeSpan.FromSeconds(60));
+        ChildProcess.RunAsync("dotnet", [GatewayProcess.ExgwPath, .. arguments], _pki, TimeSpan.FromSeconds(60));
 
     private static async Task<bool> FailsAsync(Func<Task> call)
     {

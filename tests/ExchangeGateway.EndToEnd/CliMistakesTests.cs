@@ -35,7 +35,7 @@ public sealed class CliMistakesTests(GatewayProcessFixture fixture) : IClassFixt
     {
         var work = Workspace();
 
-        var result = await ProcessRunner.RunAsync("dotnet", [GatewayProcess.ExgwPath, .. arguments], work, Timeout);
+        var result = await ChildProcess.RunAsync("dotnet", [GatewayProcess.ExgwPath, .. arguments], work, Timeout);
 
         Assert.NotEqual(0, result.ExitCode);
         var lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -51,7 +51,7 @@ public sealed class CliMistakesTests(GatewayProcessFixture fixture) : IClassFixt
         var work = Workspace();
         var address = $"https://127.0.0.1:{GatewayProcess.FreePort()}";
 
-        var result = await ProcessRunner.RunAsync("dotnet", [GatewayProcess.ExgwPath, "status", .. Certificates("ketenregie"), "--address", address], work, Timeout);
+        var result = await ChildProcess.RunAsync("dotnet", [GatewayProcess.ExgwPath, "status", .. Certificates("ketenregie"), "--address", address], work, Timeout);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"exgw status: cannot reach the gateway at {address}", result.Output, StringComparison.Ordinal);
@@ -63,7 +63,7 @@ public sealed class CliMistakesTests(GatewayProcessFixture fixture) : IClassFixt
     {
         var work = Workspace();
 
-        var result = await ProcessRunner.RunAsync("dotnet",
+        var result = await ChildProcess.RunAsync("dotnet",
             [GatewayProcess.ExgwPath, "webhooks", "retry", "municipality:0363", .. Certificates("ketenregie"), "--address", fixture.Gateway.Address.ToString()], work, Timeout);
 
         Assert.Equal(1, result.ExitCode);
@@ -77,7 +77,7 @@ public sealed class CliMistakesTests(GatewayProcessFixture fixture) : IClassFixt
     {
         var work = Workspace();
 
-        var result = await ProcessRunner.RunAsync("dotnet",
+        var result = await ChildProcess.RunAsync("dotnet",
             [GatewayProcess.ExgwPath, "webhooks", .. Certificates("ketenregie"), "--address", fixture.Gateway.Address.ToString()], work, Timeout);
 
         Assert.Equal(0, result.ExitCode);
@@ -98,21 +98,21 @@ public sealed class CliMistakesTests(GatewayProcessFixture fixture) : IClassFixt
         var file = Path.Combine(work, "mixed.jsonl");
         await File.WriteAllLinesAsync(file, requests.Select(r => JsonFormatter.Default.Format(r)));
 
-        var result = await ProcessRunner.RunAsync("dotnet",
+        var result = await ChildProcess.RunAsync("dotnet",
             [GatewayProcess.ExgwPath, "announce", "--file", file, "--address", fixture.Gateway.Address.ToString(), .. Certificates("coa")], work, Timeout);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains($"parked {requests[1].RequestId}: InvalidArgument:", result.Output, StringComparison.Ordinal);
         Assert.Contains("done: 1 confirmed, 1 parked (mend the cause, then exgw announce --retry-parked).", result.Output, StringComparison.Ordinal);
 
-        var status = await ProcessRunner.RunAsync("dotnet", [GatewayProcess.ExgwPath, "announce", "--status", "--address", fixture.Gateway.Address.ToString(), .. Certificates("coa")], work, Timeout);
+        var status = await ChildProcess.RunAsync("dotnet", [GatewayProcess.ExgwPath, "announce", "--status", "--address", fixture.Gateway.Address.ToString(), .. Certificates("coa")], work, Timeout);
         Assert.Equal(1, status.ExitCode);
         Assert.Contains("pending 0, confirmed 1, parked 1", status.Output, StringComparison.Ordinal);
         Assert.Contains($"parked {requests[1].RequestId} at ", status.Output, StringComparison.Ordinal);
         Assert.Contains("after 1 attempt(s): InvalidArgument:", status.Output, StringComparison.Ordinal);
 
         // Sent again with its request_id, refused again for the same reason: parked once more, nothing else announced.
-        var retried = await ProcessRunner.RunAsync("dotnet", [GatewayProcess.ExgwPath, "announce", "--retry-parked", "--address", fixture.Gateway.Address.ToString(), .. Certificates("coa")], work, Timeout);
+        var retried = await ChildProcess.RunAsync("dotnet", [GatewayProcess.ExgwPath, "announce", "--retry-parked", "--address", fixture.Gateway.Address.ToString(), .. Certificates("coa")], work, Timeout);
         Assert.Equal(1, retried.ExitCode);
         Assert.Contains("1 parked announcement(s) back in the queue.", retried.Output, StringComparison.Ordinal);
         Assert.Contains("done: 1 confirmed, 1 parked", retried.Output, StringComparison.Ordinal);
@@ -122,7 +122,7 @@ public sealed class CliMistakesTests(GatewayProcessFixture fixture) : IClassFixt
     [Fact]
     public async Task CertsIssueHelp_Roles_OffersOnlyTheRolesAnOrganisationMayHave()
     {
-        var result = await ProcessRunner.RunAsync("dotnet", [GatewayProcess.ExgwPath, "certs", "issue", "--help"], Workspace(), Timeout);
+        var result = await ChildProcess.RunAsync("dotnet", [GatewayProcess.ExgwPath, "certs", "issue", "--help"], Workspace(), Timeout);
 
         Assert.Equal(0, result.ExitCode);
         var role = result.Output.Split('\n').Single(l => l.TrimStart().StartsWith("--role", StringComparison.Ordinal));

@@ -52,7 +52,7 @@ public sealed class ContractsGuardTests
     {
         var tools = Path.Combine(Root, "tools", "buf");
         await NpmPackages.EnsureAsync(tools, "@bufbuild/buf");
-        return await ProcessRunner.RunAsync(Path.Combine(tools, "node_modules", ".bin", "buf"), arguments, directory, Timeout);
+        return await ChildProcess.RunAsync(Path.Combine(tools, "node_modules", ".bin", "buf"), arguments, directory, Timeout);
     }
 
     private static void CopyDirectory(string from, string to)

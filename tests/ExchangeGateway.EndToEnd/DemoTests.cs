@@ -15,7 +15,7 @@ public sealed class DemoTests
         var work = Directory.CreateTempSubdirectory("exgw-e2e-demo-").FullName;
         var certificates = Path.Combine(work, "certs");
 
-        var result = await ProcessRunner.RunAsync("dotnet", [GatewayProcess.ExgwPath, "demo", "--certs", certificates, "--timeout", "90"],
+        var result = await ChildProcess.RunAsync("dotnet", [GatewayProcess.ExgwPath, "demo", "--certs", certificates, "--timeout", "90"],
             work, TimeSpan.FromSeconds(150));
 
         Assert.True(result.ExitCode == 0, $"exgw demo exited with {result.ExitCode}:\n{result.Output}");

@@ -16,7 +16,7 @@ public sealed class NodeInteropTests
         var (node, folder) = await NodeAsync();
 
         await using var gateway = await TestGateway.StartAsync();
-        var result = await ProcessRunner.RunAsync(node, ["flow.js", gateway.Address.ToString(), TestPki.Directory], folder, FlowTimeout);
+        var result = await ChildProcess.RunAsync(node, ["flow.js", gateway.Address.ToString(), TestPki.Directory], folder, FlowTimeout);
 
         Assert.True(result.ExitCode == 0,
             $"node flow.js exited with {result.ExitCode}.\n--- node output ---\n{result.Output}\n--- gateway output ---\n{gateway.RecentOutput}");
@@ -33,7 +33,7 @@ public sealed class NodeInteropTests
         var (node, folder) = await NodeAsync();
 
         await using var gateway = await TestGateway.StartAsync();
-        var result = await ProcessRunner.RunAsync(node, ["reflection.js", gateway.Address.ToString(), TestPki.Directory], folder, FlowTimeout);
+        var result = await ChildProcess.RunAsync(node, ["reflection.js", gateway.Address.ToString(), TestPki.Directory], folder, FlowTimeout);
 
         Assert.True(result.ExitCode == 0, $"node reflection.js exited with {result.ExitCode}.\n{result.Output}");
         Assert.Contains("exchange.v1.ArrivalService", result.Output, StringComparison.Ordinal);
@@ -44,7 +44,7 @@ public sealed class NodeInteropTests
     /// <summary>node, and the interop folder with its packages installed.</summary>
     private static async Task<(string Node, string Folder)> NodeAsync()
     {
-        var node = ProcessRunner.FindOnPath("node");
+        var node = ChildProcess.FindOnPath("node");
         Assert.True(node is not null,
             "Node.js ('node') is not on PATH. The interoperability tests need it (CI installs nodejs and npm, see .ci/run); install Node.js 20 or newer.");
         var folder = Path.Combine(TestRepository.Root(), "tests", "interop", "node");

@@ -13,13 +13,13 @@ public sealed class OpenApiLintTests
 
     private static async Task<ProcessResult> LintAsync(string document)
     {
-        var node = ProcessRunner.FindOnPath("node");
+        var node = ChildProcess.FindOnPath("node");
         Assert.True(node is not null, "Node.js ('node') is not on PATH; the OpenAPI lint runs Spectral (CI installs nodejs and npm, see .ci/run).");
         var tool = Path.Combine(TestRepository.Root(), "tools", "spectral");
         await NpmPackages.EnsureAsync(tool, "@stoplight/spectral-cli");
         var cli = Path.Combine(tool, "node_modules", "@stoplight", "spectral-cli", "dist", "index.js");
         var ruleset = Path.Combine(TestRepository.Root(), "openapi", ".spectral.yaml");
-        return await ProcessRunner.RunAsync(node, [cli, "lint", document, "--ruleset", ruleset, "--fail-severity", "hint"], tool, LintTimeout);
+        return await ChildProcess.RunAsync(node, [cli, "lint", document, "--ruleset", ruleset, "--fail-severity", "hint"], tool, LintTimeout);
     }
 
     [Fact]

@@ -21,9 +21,9 @@ public sealed class PackagesTests(GatewayProcessFixture fixture) : IClassFixture
         var feed = Directory.CreateDirectory(Path.Combine(work, "feed")).FullName;
         // A version of its own per run: the machine's package cache never serves an older build.
         var version = $"{ProductVersion(root)}.test{DateTime.UtcNow:yyyyMMddHHmmss}";
-        var dotnet = ProcessRunner.FindOnPath("dotnet")!;
+        var dotnet = ChildProcess.FindOnPath("dotnet")!;
 
-        var pack = await ProcessRunner.RunAsync(dotnet, ["pack", Path.Combine(root, "ExchangeGateway.sln"), "-c", "Debug", "--no-build", "-o", feed, $"-p:PackageVersion={version}"], root, Timeout);
+        var pack = await ChildProcess.RunAsync(dotnet, ["pack", Path.Combine(root, "ExchangeGateway.sln"), "-c", "Debug", "--no-build", "-o", feed, $"-p:PackageVersion={version}"], root, Timeout);
         Assert.True(pack.ExitCode == 0, "dotnet pack:\n" + pack.Output);
         Assert.Equal(["ExchangeGateway.Client", "ExchangeGateway.Contracts"], Directory.GetFiles(feed, "*.nupkg").Select(f => Path.GetFileName(f).Split(".1.")[0]).Order());
         using (var contracts = ZipFile.OpenRead(Directory.GetFiles(feed, "ExchangeGateway.Contracts.*.nupkg").Single()))
@@ -68,7 +68,7 @@ public sealed class PackagesTests(GatewayProcessFixture fixture) : IClassFixture
             """);
         var certificates = fixture.Gateway.CertificatesDirectory;
 
-        var run = await ProcessRunner.RunAsync(dotnet,
+        var run = await ChildProcess.RunAsync(dotnet,
         [
             "run", "--project", scratch, "--",
             fixture.Gateway.Address.ToString(),

@@ -24,7 +24,7 @@ public sealed partial class PublishedBuildTests(PostgresServer postgres, ITestOu
         var root = TestRepository.Root();
         var work = Directory.CreateTempSubdirectory("exgw-published-").FullName;
         var app = Path.Combine(work, "app");
-        var publish = await ProcessRunner.RunAsync(ProcessRunner.FindOnPath("dotnet")!,
+        var publish = await ChildProcess.RunAsync(ChildProcess.FindOnPath("dotnet")!,
             ["publish", Path.Combine(root, "src", "ExchangeGateway.Cli"), "-c", "Release", "-o", app], root, PublishTimeout);
         Assert.True(publish.ExitCode == 0, "dotnet publish:\n" + publish.Output);
 
@@ -90,7 +90,7 @@ public sealed partial class PublishedBuildTests(PostgresServer postgres, ITestOu
 
     private static async Task ShellAsync(string command, params string[] arguments)
     {
-        var result = await ProcessRunner.RunAsync(command, arguments, Path.GetTempPath(), TimeSpan.FromSeconds(30));
+        var result = await ChildProcess.RunAsync(command, arguments, Path.GetTempPath(), TimeSpan.FromSeconds(30));
         Assert.True(result.ExitCode == 0, $"{command} {string.Join(' ', arguments)}:\n{result.Output}");
     }
 

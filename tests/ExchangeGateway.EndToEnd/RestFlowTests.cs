@@ -11,14 +11,14 @@ public sealed class RestFlowTests
     [Fact]
     public async Task CurlFlow_AnnounceToBsnOverRestOnly_PassesWithProblemsForEveryRefusal()
     {
-        var bash = ProcessRunner.FindOnPath("bash");
-        var curl = ProcessRunner.FindOnPath("curl");
-        Assert.True(bash is not null && curl is not null && ProcessRunner.FindOnPath("node") is not null,
+        var bash = ChildProcess.FindOnPath("bash");
+        var curl = ChildProcess.FindOnPath("curl");
+        Assert.True(bash is not null && curl is not null && ChildProcess.FindOnPath("node") is not null,
             "The REST flow needs bash, curl and node on PATH (CI installs them, see .ci/run).");
         var script = Path.Combine(TestRepository.Root(), "tests", "interop", "rest", "flow.sh");
 
         await using var gateway = await TestGateway.StartAsync();
-        var result = await ProcessRunner.RunAsync(bash, [script, gateway.Address.ToString().TrimEnd('/'), TestPki.Directory], Path.GetDirectoryName(script)!,
+        var result = await ChildProcess.RunAsync(bash, [script, gateway.Address.ToString().TrimEnd('/'), TestPki.Directory], Path.GetDirectoryName(script)!,
             TimeSpan.FromSeconds(60));
 
         Assert.True(result.ExitCode == 0,

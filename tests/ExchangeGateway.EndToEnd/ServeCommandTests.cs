@@ -11,7 +11,7 @@ public sealed class ServeCommandTests
     {
         var work = Directory.CreateTempSubdirectory("exgw-e2e-serve-").FullName;
 
-        var result = await ProcessRunner.RunAsync("dotnet", [GatewayProcess.ExgwPath, "serve", "--urls", "https://127.0.0.1:0", "--Gateway:Management:Urls=http://127.0.0.1:0"],
+        var result = await ChildProcess.RunAsync("dotnet", [GatewayProcess.ExgwPath, "serve", "--urls", "https://127.0.0.1:0", "--Gateway:Management:Urls=http://127.0.0.1:0"],
             work, TimeSpan.FromSeconds(60));
 
         Assert.Equal(2, result.ExitCode);
@@ -52,7 +52,7 @@ public sealed class ServeCommandTests
     {
         var work = Directory.CreateTempSubdirectory("exgw-e2e-serve-").FullName;
 
-        var result = await ProcessRunner.RunAsync("dotnet",
+        var result = await ChildProcess.RunAsync("dotnet",
             [GatewayProcess.ExgwPath, "serve", "--dev", "--certs", TestPki.Directory, "--Gateway:Management:Urls=http://127.0.0.1:0", .. arguments],
             work, TimeSpan.FromSeconds(60));
 

@@ -67,7 +67,7 @@ public sealed class TlsPolicyTests(GatewayProcessFixture fixture) : IClassFixtur
         // .NET's client (on OpenSSL 3) will not even offer TLS 1.0/1.1, which proves nothing about the
         // server; the openssl client can be told to (security level 0), and the server must answer
         // with a protocol_version alert.
-        var result = await ProcessRunner.RunAsync("openssl",
+        var result = await ChildProcess.RunAsync("openssl",
             ["s_client", "-connect", $"{Address.Host}:{Address.Port}", protocol, "-cipher", "DEFAULT@SECLEVEL=0",
              "-cert", TestPki.CertificatePath("coa"), "-key", TestPki.KeyPath("coa")],
             AppContext.BaseDirectory, TimeSpan.FromSeconds(30));

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using ExchangeGateway.Cli.Soak;
 
@@ -49,27 +48,24 @@ public sealed record GatewayProcessOptions
 /// <summary>The real gateway as a child process: <c>dotnet exgw.dll serve --dev</c> on Kestrel with mutual
 /// TLS, its own free port and its own SQLite file (or a shared PostgreSQL database). It can be killed with
 /// SIGKILL, stopped with SIGTERM and started again on the same database and port. The one launcher of the
-/// bench, <c>exgw soak</c> and the end-to-end tests.</summary>
+/// bench, <c>exgw soak</c> and the end-to-end tests; the process itself is a <see cref="ChildProcess"/>.</summary>
 public sealed partial class GatewayProcess : IChaosGateway, IAsyncDisposable
 {
     /// <summary>What the lines the process wrote on standard error start with in <see cref="RecentOutput"/>.</summary>
-    public const string StandardErrorPrefix = "stderr: ";
+    public const string StandardErrorPrefix = ChildProcess.StandardErrorPrefix;
 
     private const int KeptLines = 200;
     private const string ReadyMarker = "Exchange gateway listening on";
     private const string ManagementMarker = "Management listener on";
-    private const int SigTerm = 15;
 
     private readonly GatewayProcessOptions _options;
-    private readonly Queue<string> _lines = new();
-    private readonly Lock _linesGate = new();
-    private StreamWriter? _log;
-    private Process? _process;
+    private readonly ProcessOutput _output;
+    private ChildProcess? _process;
 
     private GatewayProcess(GatewayProcessOptions options)
     {
         _options = options;
-        _log = options.LogPath is null ? null : new StreamWriter(options.LogPath, append: true) { AutoFlush = true };
+        _output = new ProcessOutput(KeptLines, options.LogPath);
     }
 
     /// <summary>Path of exgw.dll beside this assembly (the CLI itself, or a project that references it).</summary>
@@ -98,17 +94,8 @@ public sealed partial class GatewayProcess : IChaosGateway, IAsyncDisposable
 
     public string StopSignal => _options.Graceful ? "SIGTERM" : "SIGKILL";
 
-    /// <summary>The last lines the process wrote (stdout and stderr), for failure messages.</summary>
-    public string RecentOutput
-    {
-        get
-        {
-            lock (_linesGate)
-            {
-                return string.Join(System.Environment.NewLine, _lines);
-            }
-        }
-    }
+    /// <summary>The last lines the process wrote (stdout and stderr, across restarts), for failure messages.</summary>
+    public string RecentOutput => _output.Text;
 
     /// <summary>Starts the gateway on a free loopback port and waits until it listens.</summary>
     public static async Task<GatewayProcess> StartAsync(GatewayProcessOptions options)
@@ -135,19 +122,10 @@ public sealed partial class GatewayProcess : IChaosGateway, IAsyncDisposable
         {
             return;
         }
-        if (_options.Graceful && !process.HasExited && SendSignal(process.Id, SigTerm) == 0 && !process.WaitForExit(_options.StopTimeout))
+        if (_options.Graceful && process.Terminate() && !process.WaitForExit(_options.StopTimeout))
         {
-            Append($"---- still running {_options.StopTimeout.TotalSeconds} s after SIGTERM ----");
+            process.Note($"---- still running {_options.StopTimeout.TotalSeconds} s after SIGTERM ----");
         }
-        if (!process.HasExited)
-        {
-            process.Kill(entireProcessTree: true);
-        }
-        if (!process.WaitForExit(TimeSpan.FromSeconds(30)))
-        {
-            throw new InvalidOperationException("The gateway did not exit within 30 s of SIGKILL.\n" + RecentOutput);
-        }
-        process.WaitForExit(); // drains the redirected output
         process.Dispose();
         _process = null;
     }
@@ -157,22 +135,14 @@ public sealed partial class GatewayProcess : IChaosGateway, IAsyncDisposable
     /// (it is then killed). Linux only.</summary>
     public async Task<int?> TerminateAsync(TimeSpan timeout)
     {
-        var process = _process ?? throw new InvalidOperationException("The gateway is not running.");
-        if (SendSignal(process.Id, SigTerm) != 0)
+        if (!Running.Terminate())
         {
-            throw new InvalidOperationException($"kill({process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+            throw new InvalidOperationException("The gateway had exited before SIGTERM.\n" + RecentOutput);
         }
-        using var deadline = new CancellationTokenSource(timeout);
-        int? exitCode = null;
-        try
+        var exitCode = await Running.TryWaitForExitAsync(timeout);
+        if (exitCode is null)
         {
-            await process.WaitForExitAsync(deadline.Token);
-            process.WaitForExit();
-            exitCode = process.ExitCode;
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
-        {
-            Append($"---- still running {timeout.TotalSeconds} s after SIGTERM ----");
+            Running.Note($"---- still running {timeout.TotalSeconds} s after SIGTERM ----");
         }
         Kill();
         return exitCode;
@@ -183,14 +153,14 @@ public sealed partial class GatewayProcess : IChaosGateway, IAsyncDisposable
     public async Task RestartAsync()
     {
         Kill();
-        Append("---- restart ----");
+        _output.Add("---- restart ----");
         try
         {
             await LaunchAsync(Port);
         }
         catch (GatewayStartException e) when (e.AddressInUse)
         {
-            Append("---- port taken, restarting on another port ----");
+            _output.Add("---- port taken, restarting on another port ----");
             await LaunchAsync(FreePort());
         }
     }
@@ -222,11 +192,7 @@ public sealed partial class GatewayProcess : IChaosGateway, IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         Kill();
-        lock (_linesGate)
-        {
-            _log?.Dispose();
-            _log = null;
-        }
+        _output.Dispose();
         if (_options.DeleteDirectoryOnDispose)
         {
             try
@@ -256,60 +222,32 @@ public sealed partial class GatewayProcess : IChaosGateway, IAsyncDisposable
         }
     }
 
-    private Process Running => _process ?? throw new InvalidOperationException("The gateway is not running.");
+    private ChildProcess Running => _process ?? throw new InvalidOperationException("The gateway is not running.");
 
     private async Task LaunchAsync(int port)
     {
         Port = port;
         var ready = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(DatabasePath)!,
-        };
         string[] storage = _options.Postgres is { } postgres
             ? ["--Gateway:Storage:Provider=PostgreSql", "--Gateway:Storage:ConnectionString=" + postgres]
             : ["--db", DatabasePath];
-        foreach (var argument in (string[])[ExgwPath, "serve", "--dev", "--certs", CertificatesDirectory, "--urls", $"https://127.0.0.1:{port}",
-            "--Gateway:Management:Urls=http://127.0.0.1:0", .. storage, .. _options.Arguments])
-        {
-            start.ArgumentList.Add(argument);
-        }
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        foreach (var (name, value) in _options.Environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        var process = new Process { StartInfo = start };
-        var openStreams = 2;
-        void OnClosed()
-        {
-            // Both outputs closed: the process is gone. If it never got ready, say why.
-            if (Interlocked.Decrement(ref openStreams) == 0)
-            {
-                var output = RecentOutput;
-                ready.TrySetException(new GatewayStartException($"The gateway exited before it was listening.\n{output}",
-                    output.Contains("address already in use", StringComparison.OrdinalIgnoreCase)));
-            }
-        }
-        process.OutputDataReceived += (_, e) => OnLine(e.Data, ready, OnClosed);
-        process.ErrorDataReceived += (_, e) => OnLine(e.Data is null ? null : StandardErrorPrefix + e.Data, ready, OnClosed);
-        Append($"---- dotnet {string.Join(' ', start.ArgumentList)} ----");
+        string[] arguments = [ExgwPath, "serve", "--dev", "--certs", CertificatesDirectory, "--urls", $"https://127.0.0.1:{port}",
+            "--Gateway:Management:Urls=http://127.0.0.1:0", .. storage, .. _options.Arguments];
+        _output.Add($"---- dotnet {string.Join(' ', arguments)} ----");
         StartedAt = Stopwatch.GetTimestamp();
-        if (!process.Start())
-        {
-            throw new InvalidOperationException("Could not start dotnet.");
-        }
-        _process = process;
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        _process = ChildProcess.Start(DotnetHost(), arguments, Path.GetDirectoryName(DatabasePath)!, _options.Environment, _output,
+            line => OnLine(line, ready));
         try
         {
-            Address = new Uri(await ready.Task.WaitAsync(_options.StartTimeout));
+            var first = await Task.WhenAny(ready.Task, _process.OutputEnded).WaitAsync(_options.StartTimeout);
+            if (first != ready.Task)
+            {
+                // Both outputs closed before the ready line: the process is gone. Say why.
+                var output = RecentOutput;
+                throw new GatewayStartException($"The gateway exited before it was listening.\n{output}",
+                    output.Contains("address already in use", StringComparison.OrdinalIgnoreCase));
+            }
+            Address = new Uri(await ready.Task);
         }
         catch (TimeoutException)
         {
@@ -323,14 +261,8 @@ public sealed partial class GatewayProcess : IChaosGateway, IAsyncDisposable
         }
     }
 
-    private void OnLine(string? line, TaskCompletionSource<string> ready, Action closed)
+    private void OnLine(string line, TaskCompletionSource<string> ready)
     {
-        if (line is null)
-        {
-            closed();
-            return;
-        }
-        Append(line);
         // With JSON logs exgw's own messages come on standard error.
         line = line.StartsWith(StandardErrorPrefix, StringComparison.Ordinal) ? line[StandardErrorPrefix.Length..] : line;
         if (line.StartsWith(ManagementMarker, StringComparison.Ordinal) && ManagementAddressPattern().Match(line) is { Success: true } management)
@@ -345,19 +277,6 @@ public sealed partial class GatewayProcess : IChaosGateway, IAsyncDisposable
         }
     }
 
-    private void Append(string line)
-    {
-        lock (_linesGate)
-        {
-            _log?.WriteLine(line);
-            _lines.Enqueue(line);
-            while (_lines.Count > KeptLines)
-            {
-                _lines.Dequeue();
-            }
-        }
-    }
-
     /// <summary>The dotnet host that runs this process (exgw runs as <c>dotnet exgw.dll</c>), or the one on
     /// PATH when this process is the exgw app host or a test host.</summary>
     private static string DotnetHost()
@@ -365,10 +284,6 @@ public sealed partial class GatewayProcess : IChaosGateway, IAsyncDisposable
         var self = System.Environment.ProcessPath;
         return self is not null && Path.GetFileNameWithoutExtension(self).Equals("dotnet", StringComparison.OrdinalIgnoreCase) ? self : "dotnet";
     }
-
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    [DefaultDllImportSearchPaths(DllImportSearchPath.SafeDirectories)]
-    private static extern int SendSignal(int pid, int signal);
 
     [GeneratedRegex(@"https://[^\s,]+")]
     private static partial Regex ListenAddress();

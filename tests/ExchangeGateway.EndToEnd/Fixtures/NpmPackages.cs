@@ -12,9 +12,9 @@ public static class NpmPackages
         {
             return;
         }
-        var npm = ProcessRunner.FindOnPath("npm");
+        var npm = ChildProcess.FindOnPath("npm");
         Assert.True(npm is not null, $"npm is not on PATH, and {folder}/node_modules is missing; install npm (CI installs it, see .ci/run).");
-        var install = await ProcessRunner.RunAsync(npm, ["install", "--no-package-lock", "--no-audit", "--no-fund"], folder, InstallTimeout);
+        var install = await ChildProcess.RunAsync(npm, ["install", "--no-package-lock", "--no-audit", "--no-fund"], folder, InstallTimeout);
         Assert.True(install.ExitCode == 0, $"npm install failed with {install.ExitCode}:\n{install.Output}");
     }
 }

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-
 namespace ExchangeGateway.EndToEnd.Fixtures;
 
 /// <summary>A private PostgreSQL server for a test run: initdb in a temp directory, started with
@@ -29,7 +25,7 @@ public sealed class PostgresServer : IAsyncLifetime
         {
             await RunAsync("chown", "-R", "postgres:postgres", _data);
         }
-        Port = FreePort();
+        Port = GatewayProcess.FreePort();
         await RunPostgresAsync("initdb", "-D", Path.Combine(_data, "cluster"), "--auth=trust", "-U", "postgres", "--no-sync");
         await StartAsync();
     }
@@ -68,23 +64,7 @@ public sealed class PostgresServer : IAsyncLifetime
 
     private static async Task RunAsync(string program, params string[] arguments)
     {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', arguments)} failed ({process.ExitCode}):\n{await output}\n{await error}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var result = await ChildProcess.RunAsync(program, arguments, Path.GetTempPath(), TimeSpan.FromSeconds(120));
+        Assert.True(result.ExitCode == 0, $"{program} {string.Join(' ', arguments)} failed ({result.ExitCode}):\n{result.Output}");
     }
 }
