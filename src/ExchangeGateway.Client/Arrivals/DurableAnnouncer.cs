@@ -90,7 +90,7 @@ public sealed class DurableAnnouncer : IAsyncDisposable
             "ON CONFLICT (RequestId) DO UPDATE SET RequestId = RequestId RETURNING Request";
         command.Parameters.AddWithValue("$id", request.RequestId);
         command.Parameters.AddWithValue("$request", bytes);
-        command.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue("$at", _options.Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
         var stored = (byte[]?)await command.ExecuteScalarAsync(cancellationToken);
         if (stored is not null && !stored.AsSpan().SequenceEqual(bytes))
         {
@@ -114,7 +114,7 @@ public sealed class DurableAnnouncer : IAsyncDisposable
                 try
                 {
                     var arrival = await _client.AnnounceArrivalAsync(request.Arrival, request.RequestId, cancellationToken);
-                    await MarkAsync(requestId, "confirmed", arrival.ArrivalId, null, cancellationToken);
+                    await MarkAsync(requestId, "confirmed", arrival.ArrivalId, null, attempted: true, cancellationToken);
                     confirmed++;
                 }
                 catch (RpcException e) when (e.StatusCode is StatusCode.PermissionDenied or StatusCode.Unauthenticated)
@@ -129,14 +129,14 @@ public sealed class DurableAnnouncer : IAsyncDisposable
                     // A fault the gateway answered for this one: the others must not wait behind it.
                     if (await CountAttemptAsync(requestId, cancellationToken) >= _options.MaxFailures)
                     {
-                        await MarkAsync(requestId, "parked", null, $"{e.StatusCode} {_options.MaxFailures} times: {e.Status.Detail}", cancellationToken, attempted: false);
+                        await MarkAsync(requestId, "parked", null, $"{e.StatusCode} {_options.MaxFailures} times: {e.Status.Detail}", attempted: false, cancellationToken);
                     }
                 }
                 catch (RpcException e) when (!GatewayResilience.IsRetryable(e) && e.StatusCode is not StatusCode.Cancelled)
                 {
                     // The gateway answered: this announcement will never be accepted as it is. Park it
                     // for a person to correct or retry (RetryParkedAsync); it is not silently dropped.
-                    await MarkAsync(requestId, "parked", null, $"{e.StatusCode}: {e.Status.Detail}", cancellationToken);
+                    await MarkAsync(requestId, "parked", null, $"{e.StatusCode}: {e.Status.Detail}", attempted: true, cancellationToken);
                 }
                 catch (Exception e) when (e is RpcException or BrokenCircuitException or TimeoutRejectedException or HttpRequestException)
                 {
@@ -236,7 +236,7 @@ public sealed class DurableAnnouncer : IAsyncDisposable
 
     /// <summary>Sets the entry's state; <paramref name="attempted"/>: counts the attempt that decided it
     /// (false when it was counted already).</summary>
-    private async Task MarkAsync(string requestId, string state, string? arrivalId, string? error, CancellationToken cancellationToken, bool attempted = true)
+    private async Task MarkAsync(string requestId, string state, string? arrivalId, string? error, bool attempted, CancellationToken cancellationToken)
     {
         await using var command = _connection.CreateCommand();
         command.CommandText = $"UPDATE Outbox SET State = $state, ArrivalId = $arrival, Error = $error, Attempts = Attempts + {(attempted ? 1 : 0)}, " +
@@ -244,7 +244,7 @@ public sealed class DurableAnnouncer : IAsyncDisposable
         command.Parameters.AddWithValue("$state", state);
         command.Parameters.AddWithValue("$arrival", (object?)arrivalId ?? DBNull.Value);
         command.Parameters.AddWithValue("$error", (object?)error ?? DBNull.Value);
-        command.Parameters.AddWithValue("$at", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue("$at", _options.Time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
         command.Parameters.AddWithValue("$id", requestId);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

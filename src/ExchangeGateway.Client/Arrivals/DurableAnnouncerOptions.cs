@@ -8,6 +8,9 @@ public sealed record DurableAnnouncerOptions
     /// person to look at; meanwhile the announcements after it still go. One the gateway refuses outright
     /// (INVALID_ARGUMENT, FAILED_PRECONDITION, ...) is parked at once. An unreachable gateway parks nothing.</summary>
     public int MaxFailures { get; init; } = 5;
+
+    /// <summary>The clock that dates what the outbox records (when an entry was queued, when parked).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }
 
 /// <summary>An announcement the outbox stopped sending: the gateway's reason, when, after how many tries.</summary>

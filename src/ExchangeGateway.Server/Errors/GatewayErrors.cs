@@ -62,9 +62,7 @@ internal static class GatewayErrors
     /// <summary>A limit was reached: what was exceeded, a machine-readable <paramref name="reason"/>
     /// and, where waiting helps, when to retry.</summary>
     public static RpcException ResourceExhausted(string message, QuotaFailure quota, string reason, RetryInfo? retry) =>
-        retry is null
-            ? Build(Code.ResourceExhausted, message, Any.Pack(quota), ErrorInfo(reason))
-            : Build(Code.ResourceExhausted, message, Any.Pack(quota), ErrorInfo(reason), Any.Pack(retry));
+        Build(Code.ResourceExhausted, message, [Any.Pack(quota), ErrorInfo(reason), .. retry is null ? Array.Empty<Any>() : [Any.Pack(retry)]]);
 
     public static RpcException Internal() =>
         Build(Code.Internal, "Internal error. It has been logged; nothing was stored for this call.", ErrorInfo("INTERNAL"));

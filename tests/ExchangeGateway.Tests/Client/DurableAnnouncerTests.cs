@@ -5,6 +5,7 @@ using ExchangeGateway.Client.Resilience;
 using ExchangeGateway.Tests.Fixtures;
 using ExchangeGateway.Tests.Shared;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 
 namespace ExchangeGateway.Tests.Client;
 
@@ -67,6 +68,20 @@ public sealed class DurableAnnouncerTests(GatewayHostFixture fixture) : IClassFi
         var parked = Assert.Single(await announcer.ParkedAsync());
         Assert.StartsWith("InvalidArgument", parked.Reason, StringComparison.Ordinal);
         Assert.NotNull(parked.ParkedAt);
+    }
+
+    [Fact]
+    public async Task DrainAsync_AnnouncementParked_DatedByTheAnnouncersClock()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 5, 4, 10, 0, 0, TimeSpan.Zero));
+        await using var announcer = await DurableAnnouncer.OpenAsync(Host.ClientFor("coa"), NewOutbox(), new DurableAnnouncerOptions { Time = clock });
+        var invalid = TestArrivals.Family();
+        invalid.MunicipalityCode = "9999";
+        await announcer.EnqueueAsync(invalid);
+
+        await announcer.DrainAsync();
+
+        Assert.Equal(clock.GetUtcNow(), Assert.Single(await announcer.ParkedAsync()).ParkedAt);
     }
 
     private static string NewOutbox() => Path.Combine(Directory.CreateTempSubdirectory("exgw-outbox-").FullName, "coa-outbox.db");

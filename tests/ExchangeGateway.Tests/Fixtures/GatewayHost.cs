@@ -65,8 +65,9 @@ public sealed class GatewayHost : IAsyncDisposable
             options.Webhooks.ClientCertificatePath = TestPki.CertificatePath(Server.Identity.DevCertificateAuthority.GatewayClientName);
             options.Webhooks.ClientKeyPath = TestPki.KeyPath(Server.Identity.DevCertificateAuthority.GatewayClientName);
             options.Webhooks.TrustAnchorsPath = TestPki.CaPath;
-            // Tests move fake time by days or months; background jobs ticking every few seconds or
-            // every minute would run hundreds of thousands of times. Tests of those jobs set their own.
+            // A periodic job runs once for each move of the fake clock past its interval; with these
+            // an hour apart, a test's own moves do not also set off reloads and sweeps it does not
+            // look at (and cannot wait for). Tests of those jobs set their own intervals.
             options.FileReloadInterval = TimeSpan.FromHours(1);
             options.DeadlineSweepInterval = TimeSpan.FromHours(1);
             options.MunicipalityTableCheckInterval = TimeSpan.FromHours(1);
