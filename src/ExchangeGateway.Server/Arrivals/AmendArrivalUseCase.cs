@@ -57,7 +57,7 @@ internal sealed class AmendArrivalUseCase(GatewayStore store, ArrivalDetailsVali
         }
         else
         {
-            ArrivalWrites.Record(write, arrival, "amended", "Details amended.");
+            ArrivalLifecycle.Record(write, arrival, "amended", "Details amended.");
             ArrivalNotices.Tell(write, arrival, new Notice
             {
                 ArrivalAmended = new ArrivalAmended { ArrivalId = arrival.Id, Details = details, Version = arrival.Version },

@@ -36,7 +36,7 @@ internal sealed class AnnounceArrivalUseCase(GatewayStore store, ArrivalDetailsV
         };
         ArrivalLifecycle.Enter(arrival, ArrivalState.Announced);
         ArrivalWrites.SyncTravellers(arrival, details);
-        ArrivalWrites.Record(change, arrival, "announced",
+        ArrivalLifecycle.Record(change, arrival, "announced",
             $"Announced to municipality {details.MunicipalityCode} with {details.Travellers.Count} traveller(s), expected {arrival.ExpectedArrivalDate:yyyy-MM-dd}.");
         if (HouseholdPolicy.Judge(Rules, details.Kind, details.Travellers.Count) == HouseholdVerdict.NeedsConsent)
         {

@@ -20,7 +20,7 @@ internal static class ArrivalConsent
         arrival.ConsentDecideBy = today.AddDays(rules.ConsentDecisionDays);
         arrival.ConsentDecidedAt = null;
         arrival.ConsentRefusalReason = null;
-        ArrivalWrites.Record(write, arrival, "consent-requested",
+        ArrivalLifecycle.Record(write, arrival, "consent-requested",
             $"Consent of municipality {arrival.MunicipalityCode} requested for a household of {arrival.ConsentHouseholdSize}, to be decided by {arrival.ConsentDecideBy:yyyy-MM-dd}.");
     }
 
@@ -54,7 +54,7 @@ internal static class ArrivalConsent
             {
                 ArrivalLifecycle.Enter(arrival, arrival.AcknowledgedAt is null ? ArrivalState.Announced : ArrivalState.Acknowledged);
             }
-            ArrivalWrites.Record(write, arrival, "consent-lapsed", $"A household of {arrival.Travellers.Count} no longer needs the municipality's consent.");
+            ArrivalLifecycle.Record(write, arrival, "consent-lapsed", $"A household of {arrival.Travellers.Count} no longer needs the municipality's consent.");
         }
     }
 

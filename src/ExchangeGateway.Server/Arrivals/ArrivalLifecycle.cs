@@ -4,7 +4,7 @@ using ExchangeGateway.Server.Deadlines;
 namespace ExchangeGateway.Server.Arrivals;
 
 /// <summary>The arrival's lifecycle: which state may follow which (the one place an arrival's state is
-/// set), which states are open, where a traveller stands, and when an arrival is complete. The
+/// set), its history and version, which states are open, where a traveller stands, and when an arrival is complete. The
 /// acknowledgement's set-based statement (<c>Feed/AcknowledgementWriter</c>) makes the one transition
 /// that is not a row loaded here, Announced to Acknowledged, which the table allows too.</summary>
 internal static class ArrivalLifecycle
@@ -49,6 +49,22 @@ internal static class ArrivalLifecycle
         }
         Move(arrival, to);
         return DeadlineSchedule.ClearAllAsync(write, arrival);
+    }
+
+    /// <summary>Writes what happened to the arrival into its history, by whom and when, and moves its
+    /// version on: each change of a loaded arrival, a transition or not, is one entry. The set-based
+    /// statements (the acknowledgement, retention's erasure) write theirs in their own SQL.</summary>
+    public static void Record(ChangeContext context, ArrivalEntity arrival, string action, string description)
+    {
+        arrival.History.Add(new ArrivalHistoryEntity
+        {
+            ArrivalId = arrival.Id,
+            At = context.Now,
+            Actor = context.Caller.Organisation.Id,
+            Action = action,
+            Description = description,
+        });
+        arrival.Version++;
     }
 
     private static void Move(ArrivalEntity arrival, ArrivalState to)

@@ -29,7 +29,7 @@ internal static class ArrivalMoves
             ArrivalLifecycle.Enter(arrival, ArrivalState.Announced);
             arrival.AcknowledgedAt = null;
         }
-        ArrivalWrites.Record(write, arrival, "moved", description);
+        ArrivalLifecycle.Record(write, arrival, "moved", description);
 
         ArrivalNotices.TellFormerMunicipality(write, arrival, from,
             new ArrivalCancelled { ArrivalId = arrival.Id, MunicipalityCode = from, Reason = cancellationReason });

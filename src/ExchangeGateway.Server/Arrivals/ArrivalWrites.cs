@@ -76,19 +76,6 @@ internal static class ArrivalWrites
         }
     }
 
-    public static void Record(ChangeContext context, ArrivalEntity arrival, string action, string description)
-    {
-        arrival.History.Add(new ArrivalHistoryEntity
-        {
-            ArrivalId = arrival.Id,
-            At = context.Now,
-            Actor = context.Caller.Organisation.Id,
-            Action = action,
-            Description = description,
-        });
-        arrival.Version++;
-    }
-
     /// <summary>The answer of every arrival-changing RPC: the arrival as it now is, with its history.</summary>
     public static ArrivalResponse Response(ArrivalEntity arrival, ArrivalDetails? details = null) =>
         new() { Arrival = ArrivalMapping.ToContract(arrival, withHistory: true, details) };

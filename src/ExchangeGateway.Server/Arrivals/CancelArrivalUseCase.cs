@@ -18,7 +18,7 @@ internal sealed class CancelArrivalUseCase(GatewayStore store) : WriteUseCase<Ca
         await ArrivalLifecycle.CloseAsync(write, arrival, ArrivalState.Cancelled);
         arrival.CancelledAt = write.Now;
         arrival.CancellationReason = request.Reason;
-        ArrivalWrites.Record(write, arrival, "cancelled", "Cancelled by COA.");
+        ArrivalLifecycle.Record(write, arrival, "cancelled", "Cancelled by COA.");
         var cancelled = new ArrivalCancelled { ArrivalId = arrival.Id, MunicipalityCode = arrival.MunicipalityCode, Reason = request.Reason };
         ArrivalNotices.Tell(write, arrival, new Notice { ArrivalCancelled = cancelled });
         return ArrivalWrites.Response(arrival);

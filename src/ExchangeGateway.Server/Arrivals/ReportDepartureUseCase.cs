@@ -20,7 +20,7 @@ internal sealed class ReportDepartureUseCase(GatewayStore store, TimeProvider ti
         var departedAt = request.DepartedAt?.ToDateTime() ?? write.Now;
         ArrivalLifecycle.Enter(arrival, ArrivalState.Departed);
         arrival.DepartedAt = departedAt;
-        ArrivalWrites.Record(write, arrival, "departed", "COA reported that the travellers left for the municipality.");
+        ArrivalLifecycle.Record(write, arrival, "departed", "COA reported that the travellers left for the municipality.");
         ArrivalNotices.Tell(write, arrival, new Notice
         {
             TravellersDeparted = new TravellersDeparted

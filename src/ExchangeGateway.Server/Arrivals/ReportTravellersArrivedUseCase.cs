@@ -31,7 +31,7 @@ internal sealed class ReportTravellersArrivedUseCase(GatewayStore store, TimePro
         }
         ArrivalLifecycle.Enter(arrival, ArrivalState.Arrived);
         arrival.ArrivedAt = arrivedAt;
-        ArrivalWrites.Record(write, arrival, "arrived", "COA reported that the travellers reached the municipality.");
+        ArrivalLifecycle.Record(write, arrival, "arrived", "COA reported that the travellers reached the municipality.");
         var arrivedOn = AmsterdamCalendar.DateOf(DateTime.SpecifyKind(arrivedAt, DateTimeKind.Utc));
         await DeadlineSchedule.SetAsync(write, arrival, EscalationKind.RegistrationOverdue, arrivedOn.AddDays(Rules.RegistrationDays));
         if (ArrivalLifecycle.NeedsCheckIn(arrival) && arrival.Travellers.Any(t => t.CheckedInAt is null))

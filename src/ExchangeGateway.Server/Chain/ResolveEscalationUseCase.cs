@@ -46,7 +46,7 @@ internal sealed class ResolveEscalationUseCase(GatewayStore store) : WriteUseCas
         escalation.ResolvedBy = organisationId;
 
         var arrival = await write.Db.Arrivals.FirstAsync(a => a.Id == escalation.ArrivalId, write.CancellationToken);
-        ArrivalWrites.Record(write, arrival, "escalation-resolved", string.Create(CultureInfo.InvariantCulture,
+        ArrivalLifecycle.Record(write, arrival, "escalation-resolved", string.Create(CultureInfo.InvariantCulture,
             $"Escalation {escalation.Id} ({Describe(escalation.Kind)}, raised {escalation.RaisedAt:yyyy-MM-dd HH:mm} UTC) resolved by {organisationId}."));
         var resolved = new EscalationResolved
         {

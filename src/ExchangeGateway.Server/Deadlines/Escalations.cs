@@ -25,7 +25,7 @@ internal static class Escalations
             Description = description,
         };
         arrival.Escalations.Add(escalation);
-        ArrivalWrites.Record(write, arrival, "escalated", description);
+        ArrivalLifecycle.Record(write, arrival, "escalated", description);
         var raised = new EscalationRaised
         {
             ArrivalId = arrival.Id,

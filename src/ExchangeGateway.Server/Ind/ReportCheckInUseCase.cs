@@ -57,7 +57,7 @@ internal sealed class ReportCheckInUseCase(GatewayStore store, TimeProvider time
             await ArrivalLifecycle.CloseAsync(write, arrival, ArrivalState.Completed);
         }
         var checkedIn = arrival.Travellers.Count(t => t.CheckedInAt is not null);
-        ArrivalWrites.Record(write, arrival, "checked-in",
+        ArrivalLifecycle.Record(write, arrival, "checked-in",
             $"The IND reported a check-in ({checkedIn} of {arrival.Travellers.Count} traveller(s) checked in)" + (complete ? "; the arrival is complete." : "."));
         var notice = new TravellerCheckedIn
         {

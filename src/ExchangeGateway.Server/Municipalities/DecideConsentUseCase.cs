@@ -56,7 +56,7 @@ internal sealed class DecideConsentUseCase(GatewayStore store) : WriteUseCase<De
         {
             await ArrivalLifecycle.CloseAsync(write, arrival, ArrivalState.ConsentRefused);
         }
-        ArrivalWrites.Record(write, arrival, granted ? "consent-granted" : "consent-refused",
+        ArrivalLifecycle.Record(write, arrival, granted ? "consent-granted" : "consent-refused",
             granted
                 ? $"Municipality {arrival.MunicipalityCode} consented to the household of {arrival.ConsentHouseholdSize}; the travellers may leave."
                 : $"Municipality {arrival.MunicipalityCode} refused consent for the household of {arrival.ConsentHouseholdSize}; the arrival is closed.");

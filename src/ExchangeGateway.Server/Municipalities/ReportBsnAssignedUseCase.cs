@@ -75,7 +75,7 @@ internal sealed class ReportBsnAssignedUseCase(GatewayStore store, IdentifierCon
         {
             await ArrivalLifecycle.CloseAsync(write, arrival, ArrivalState.Completed);
         }
-        ArrivalWrites.Record(write, arrival, "bsn-assigned",
+        ArrivalLifecycle.Record(write, arrival, "bsn-assigned",
             $"BSN reported for {reported.Count} traveller(s)" + (complete ? "; the arrival is complete."
                 : arrival.Travellers.All(t => t.Bsn is not null) ? "; every traveller has a BSN, the IND check-in is still open." : "."));
         var notice = new BsnAssigned { ArrivalId = arrival.Id, MunicipalityCode = arrival.MunicipalityCode };

@@ -79,7 +79,7 @@ internal sealed class ReportRegistrationUseCase(GatewayStore store, TimeProvider
             await DeadlineSchedule.ClearAsync(write, arrival, EscalationKind.RegistrationOverdue);
         }
         var counts = reported.GroupBy(t => t.RegistrationStatus).Select(g => $"{g.Count()} {Describe(g.Key)}");
-        ArrivalWrites.Record(write, arrival, "registration-reported", "BRP registration reported: " + string.Join(", ", counts) + ".");
+        ArrivalLifecycle.Record(write, arrival, "registration-reported", "BRP registration reported: " + string.Join(", ", counts) + ".");
         var notice = new RegistrationReported { ArrivalId = arrival.Id, MunicipalityCode = arrival.MunicipalityCode };
         notice.Travellers.AddRange(reported.Select(t => ArrivalMapping.ToContract(arrival, t)));
         ArrivalNotices.Tell(write, arrival, new Notice { RegistrationReported = notice });

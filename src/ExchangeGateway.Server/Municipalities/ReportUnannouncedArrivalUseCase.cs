@@ -111,7 +111,7 @@ internal sealed class ReportUnannouncedArrivalUseCase(GatewayStore store, TimePr
         var arrivals = await write.Db.Arrivals.Where(a => ids.Contains(a.Id)).ToListAsync(write.CancellationToken);
         foreach (var arrival in arrivals)
         {
-            ArrivalWrites.Record(write, arrival, "reported-unannounced", string.Create(CultureInfo.InvariantCulture,
+            ArrivalLifecycle.Record(write, arrival, "reported-unannounced", string.Create(CultureInfo.InvariantCulture,
                 $"Municipality {report.MunicipalityCode} reported {counts[arrival.Id]} traveller(s) of this arrival as arrived there unannounced on {report.ArrivedOn:yyyy-MM-dd} (report {report.Id})."));
         }
     }
