@@ -82,6 +82,7 @@ internal sealed class NoticeFeedGrpcService(
         var token = ending.Token;
         FeedSubscription? subscription = null;
         Task? writer = null;
+        Task? reader = null;
         try
         {
             using var watch = access.Add(context.GetHttpContext().Connection.ClientCertificate!, feed, refused =>
@@ -101,7 +102,7 @@ internal sealed class NoticeFeedGrpcService(
             }), token);
             subscription = engine.Attach(window, (long)open.FromSequence, caller, AuditScope.Of(context));
             writer = WriteAsync(subscription, responseStream, token);
-            var reader = ReadAsync(subscription, requestStream, token);
+            reader = ReadAsync(subscription, requestStream, token);
             // Whichever ends first ends the call: the client closing its side, the connection dropping,
             // a bad message from the client, the caller losing its right to the feed, or acknowledgements
             // that could not be stored.
@@ -142,6 +143,14 @@ internal sealed class NoticeFeedGrpcService(
         finally
         {
             Cancel(ending);
+            // The call ends only once its reader has stopped: a read of the request stream still pending
+            // when the method returns races the end of the request, and the caller may see the stream
+            // torn down (UNAVAILABLE, "pending read of the request body") instead of the status thrown
+            // here, such as the PERMISSION_DENIED of a registry reload. The reader honours the token.
+            if (reader is not null)
+            {
+                await reader.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
             // The writer ends with the call; what it ends with was answered above.
             _ = writer?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             if (subscription is not null)

@@ -132,7 +132,7 @@ public sealed class IdentityReloadTests : IAsyncLifetime
         await ReloadAsync(() => RefusedAsync(() => PingAsync("gemeente-groningen")), "the removed organisation is refused");
 
         var ended = await groningen.FailureAsync();
-        Assert.Equal(StatusCode.PermissionDenied, ended.StatusCode);
+        Assert.True(ended.StatusCode == StatusCode.PermissionDenied, ended.Status.ToString());
         await RpcAssert.ReasonAsync(StatusCode.PermissionDenied, "UNKNOWN_OIN", () => PingAsync("gemeente-groningen"));
         var arrival = await AnnounceAsync("0363");
         Assert.Equal(arrival.ArrivalId, (await amsterdam.NextNoticeAsync()).Subject);
@@ -156,7 +156,7 @@ public sealed class IdentityReloadTests : IAsyncLifetime
         await ReloadAsync(async () => (await PingAsync("gemeente-utrecht")).Feeds.Contains("municipality:0345"), "the new registry is in effect");
 
         var ended = await utrecht.FailureAsync();
-        Assert.Equal(StatusCode.PermissionDenied, ended.StatusCode);
+        Assert.True(ended.StatusCode == StatusCode.PermissionDenied, ended.Status.ToString());
     }
 
     [Fact]
