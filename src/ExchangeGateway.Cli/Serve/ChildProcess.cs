@@ -102,16 +102,13 @@ public sealed class ChildProcess : IDisposable
         return null;
     }
 
-    /// <summary>Adds a line of the caller's own to <see cref="Output"/> (what it did to the process, and when).</summary>
-    public void Note(string line) => _output.Add(line);
-
     /// <summary>SIGKILL (the whole tree): the process gets no chance to finish anything; returns once it has exited.</summary>
     public void Kill()
     {
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
-            Note("---- SIGKILL ----");
+            _output.Add("---- SIGKILL ----");
         }
         if (!WaitForExit(TimeSpan.FromSeconds(30)))
         {

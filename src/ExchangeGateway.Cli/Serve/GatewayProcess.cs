@@ -124,7 +124,7 @@ public sealed partial class GatewayProcess : IChaosGateway, IAsyncDisposable
         }
         if (_options.Graceful && process.Terminate() && !process.WaitForExit(_options.StopTimeout))
         {
-            process.Note($"---- still running {_options.StopTimeout.TotalSeconds} s after SIGTERM ----");
+            _output.Add($"---- still running {_options.StopTimeout.TotalSeconds} s after SIGTERM ----");
         }
         process.Dispose();
         _process = null;
@@ -142,7 +142,7 @@ public sealed partial class GatewayProcess : IChaosGateway, IAsyncDisposable
         var exitCode = await Running.TryWaitForExitAsync(timeout);
         if (exitCode is null)
         {
-            Running.Note($"---- still running {timeout.TotalSeconds} s after SIGTERM ----");
+            _output.Add($"---- still running {timeout.TotalSeconds} s after SIGTERM ----");
         }
         Kill();
         return exitCode;
