@@ -4,9 +4,9 @@ using ExchangeGateway.Server.Deadlines;
 namespace ExchangeGateway.Server.Arrivals;
 
 /// <summary>The arrival's lifecycle: which state may follow which (the one place an arrival's state is
-/// set), its history and version, which states are open, where a traveller stands, and when an arrival is complete. The
-/// acknowledgement's set-based statement (<c>Feed/AcknowledgementWriter</c>) makes the one transition
-/// that is not a row loaded here, Announced to Acknowledged, which the table allows too.</summary>
+/// set), its history and version, which states are open, where a traveller stands, and when an arrival
+/// is complete. The acknowledgement's set-based statement (<c>Feed/AcknowledgementWriter</c>) makes the
+/// one transition that is not a row loaded here, Announced to Acknowledged, which the table allows too.</summary>
 internal static class ArrivalLifecycle
 {
     /// <summary>Every transition an arrival may make. A handler checks the state it needs first and
