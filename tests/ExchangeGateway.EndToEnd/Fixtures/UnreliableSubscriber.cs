@@ -6,7 +6,9 @@ namespace ExchangeGateway.EndToEnd.Fixtures;
 
 /// <summary>One raw feed stream (no SDK between it and the gateway, so every redelivery is seen) that
 /// acknowledges each notice after a random delay and, now and then, never: a BRP connector that
-/// loses work. Everything it sees and does goes into a <see cref="FeedHistory"/>.</summary>
+/// loses work. It never acknowledges the first notice it gets, so a stream that receives anything
+/// makes the gateway redeliver whatever the random draws are. Everything it sees and does goes into a
+/// <see cref="FeedHistory"/>.</summary>
 public sealed class UnreliableSubscriber : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
@@ -28,15 +30,17 @@ public sealed class UnreliableSubscriber : IAsyncDisposable
         {
             await call.RequestStream.WriteAsync(new SubscribeRequest { Open = new OpenFeed { MunicipalityCode = municipalityCode, MaxUnacknowledged = window } });
             _ = WriteAcknowledgementsAsync(stream, call.RequestStream, history);
+            var first = true;
             await foreach (var response in call.ResponseStream.ReadAllAsync(_stop.Token))
             {
                 if (response.Notice is { } notice)
                 {
                     history.Received(stream, notice, window);
-                    if (random.NextDouble() >= loses)
+                    if (!first && random.NextDouble() >= loses)
                     {
                         _ = AcknowledgeLaterAsync(notice.Sequence, TimeSpan.FromMilliseconds(random.Next(0, 200)));
                     }
+                    first = false;
                 }
                 else if (response.Acknowledged is { } confirmed)
                 {
