@@ -114,7 +114,8 @@ public sealed class CertificateReloadTests : IAsyncLifetime
         var arrival = await coa.AnnounceArrivalAsync(TestArrivals.Family("0363", travellers: 1));
         await amsterdamFeed.WaitForAsync(Announced, arrival.ArrivalId);
         Assert.Equal(1, amsterdamFeed.Subscriber.Connections);
-        Assert.Contains("certificate is revoked", _gateway.RecentOutput, StringComparison.Ordinal);
+        await Until.TrueAsync(() => Task.FromResult(_gateway.RecentOutput.Contains("certificate is revoked", StringComparison.Ordinal)),
+            () => "the revocation logged:\n" + _gateway.RecentOutput);
     }
 
     [Fact]

@@ -68,7 +68,9 @@ public sealed class ServeCommandTests
     {
         await using var gateway = await TestGateway.StartAsync();
 
-        // It logged "Hosting environment: Production" with --dev before.
-        Assert.Contains("Hosting environment: Development", gateway.RecentOutput, StringComparison.Ordinal);
+        // It logged "Hosting environment: Production" with --dev before. The console logger writes from a
+        // queue of its own, so the line may come after the gateway said it listens.
+        await Until.TrueAsync(() => Task.FromResult(gateway.RecentOutput.Contains("Hosting environment: Development", StringComparison.Ordinal)),
+            () => "the development environment logged:\n" + gateway.RecentOutput);
     }
 }
