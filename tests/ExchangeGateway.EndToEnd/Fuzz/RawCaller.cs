@@ -36,12 +36,13 @@ public sealed class RawCaller : IDisposable
                 await call.RequestStream.WriteAsync(body);
                 await call.RequestStream.CompleteAsync();
             }
-            catch (Exception e) when (e is RpcException or IOException)
+            catch (Exception e) when (e is RpcException or IOException or HttpRequestException)
             {
                 // The server may answer (RESOURCE_EXHAUSTED for a message over the size limit, read
                 // from its length prefix) while the message is still being written; the write then
-                // fails with what the client saw first, often CANCELLED. The server's answer is in
-                // the response: read it below.
+                // fails with what the client saw first: often CANCELLED, sometimes the HTTP/2 stream's
+                // reset itself (HttpRequestException, STREAM_CLOSED). The server's answer is in the
+                // response: read it below.
             }
             byte[]? last = null;
             while (await call.ResponseStream.MoveNext(CancellationToken.None))
