@@ -257,8 +257,12 @@ public sealed class MultiInstancePostgresTests(PostgresServer postgres, ITestOut
         await using var instances = await StartTwoAsync("exgw_multi_schedule", [$"--Gateway:RedeliveryTimeout={redelivery:c}"]);
         var (first, second) = (instances.First, instances.Second);
         var history = new FeedHistory(redelivery);
-        UnreliableSubscriber Subscribe(int stream, GatewayProcess gateway) =>
-            new(stream, gateway, "gemeente-amsterdam", "0363", window: (uint)random.Next(1, 6), loses: 0.2, seed: random.Next(), history);
+        var subscribers = new List<UnreliableSubscriber>();
+        UnreliableSubscriber Subscribe(int stream, GatewayProcess gateway)
+        {
+            subscribers.Add(new(stream, gateway, "gemeente-amsterdam", "0363", window: (uint)random.Next(1, 6), loses: 0.2, seed: random.Next(), history));
+            return subscribers[^1];
+        }
         var onFirst = Subscribe(0, first);
         await using var onSecond = Subscribe(1, second);
 
@@ -301,14 +305,19 @@ public sealed class MultiInstancePostgresTests(PostgresServer postgres, ITestOut
             while (!expected.All(e => history.ConfirmedBySubject().GetValueOrDefault(e.Key) == e.Value))
             {
                 Assert.False(deadline.IsCancellationRequested, "Not every notice was acknowledged within 90 s:\n" + string.Join("\n",
-                    expected.Select(e => $"{e.Key}: {history.ConfirmedBySubject().GetValueOrDefault(e.Key)} of {e.Value}")));
+                    expected.Select(e => $"{e.Key}: {history.ConfirmedBySubject().GetValueOrDefault(e.Key)} of {e.Value}"))
+                    + "\n" + history.Describe([.. Enumerable.Range(1, 400).Select(i => (ulong)i)])
+                    + $"\nfirst instance:\n{first.RecentOutput}\nsecond instance:\n{second.RecentOutput}");
                 await Task.Delay(50, CancellationToken.None);
             }
         }
         await onFirst.DisposeAsync();
         var (received, redelivered) = history.Counts();
-        output.WriteLine($"{expected.Values.Sum()} notices about {expected.Count} arrivals: {received} deliveries, {redelivered} of them redeliveries");
-        Assert.True(redelivered > 0, "The schedule should have made the gateway redeliver.");
+        var lost = subscribers.Sum(s => s.Lost);
+        output.WriteLine($"{expected.Values.Sum()} notices about {expected.Count} arrivals: {received} deliveries, {redelivered} of them redeliveries, {lost} acknowledgements lost");
+        // Every notice was acknowledged, so a lost acknowledgement must have been redelivered. (A schedule
+        // whose streams lost none is rare, seen once in CI, but the draws allow it.)
+        Assert.True(lost == 0 || redelivered > 0, $"{lost} acknowledgements were lost, yet nothing was redelivered.");
         var violations = history.Violations();
         Assert.True(violations.Count == 0, string.Join("\n", violations) + "\n" + history.Describe([.. history.SequencesIn(violations)])
             + $"\nfirst instance:\n{first.RecentOutput}\nsecond instance:\n{second.RecentOutput}");

@@ -6,14 +6,13 @@ namespace ExchangeGateway.EndToEnd.Fixtures;
 
 /// <summary>One raw feed stream (no SDK between it and the gateway, so every redelivery is seen) that
 /// acknowledges each notice after a random delay and, now and then, never: a BRP connector that
-/// loses work. It never acknowledges the first notice it gets, so a stream that receives anything
-/// makes the gateway redeliver whatever the random draws are. Everything it sees and does goes into a
-/// <see cref="FeedHistory"/>.</summary>
+/// loses work. Everything it sees and does goes into a <see cref="FeedHistory"/>.</summary>
 public sealed class UnreliableSubscriber : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly Channel<ulong> _acknowledgements = Channel.CreateUnbounded<ulong>();
     private readonly Task _run;
+    private int _lost;
 
     public UnreliableSubscriber(int stream, GatewayProcess gateway, string organisationId, string municipalityCode,
         uint window, double loses, int seed, FeedHistory history)
@@ -30,17 +29,19 @@ public sealed class UnreliableSubscriber : IAsyncDisposable
         {
             await call.RequestStream.WriteAsync(new SubscribeRequest { Open = new OpenFeed { MunicipalityCode = municipalityCode, MaxUnacknowledged = window } });
             _ = WriteAcknowledgementsAsync(stream, call.RequestStream, history);
-            var first = true;
             await foreach (var response in call.ResponseStream.ReadAllAsync(_stop.Token))
             {
                 if (response.Notice is { } notice)
                 {
                     history.Received(stream, notice, window);
-                    if (!first && random.NextDouble() >= loses)
+                    if (random.NextDouble() >= loses)
                     {
                         _ = AcknowledgeLaterAsync(notice.Sequence, TimeSpan.FromMilliseconds(random.Next(0, 200)));
                     }
-                    first = false;
+                    else
+                    {
+                        Interlocked.Increment(ref _lost);
+                    }
                 }
                 else if (response.Acknowledged is { } confirmed)
                 {
@@ -57,6 +58,9 @@ public sealed class UnreliableSubscriber : IAsyncDisposable
             history.Closed(stream);
         }
     }
+
+    /// <summary>How many notices this stream chose never to acknowledge.</summary>
+    public int Lost => Volatile.Read(ref _lost);
 
     private async Task AcknowledgeLaterAsync(ulong sequence, TimeSpan delay)
     {
